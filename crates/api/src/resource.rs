@@ -1,4 +1,9 @@
 //! The built-in resources: group/version/kind, plural and scope, and how they are served.
+//!
+//! The table itself is in `resource/table.rs`; it mirrors what upstream's discovery
+//! (`kubectl api-resources -o wide`) reports for the same resources.
+
+mod table;
 
 /// A subresource served under `/{resource}/{name}/{subresource}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +62,15 @@ impl ResourceInfo {
 
     /// The resource that holds the stored form of this one.
     pub fn storage(&self) -> &'static ResourceInfo {
-        unimplemented!()
+        let found = builtin().iter().find(|r| {
+            r.group == self.storage_group
+                && r.version == self.storage_version
+                && r.plural == self.storage_plural
+        });
+        match found {
+            Some(storage) => storage,
+            None => table::foreign_storage(self),
+        }
     }
 
     pub fn has_subresource(&self, subresource: Subresource) -> bool {
@@ -68,7 +81,7 @@ impl ResourceInfo {
 /// Every built-in resource, groups in upstream discovery order, and within a group
 /// the preferred version first.
 pub fn builtin() -> &'static [ResourceInfo] {
-    unimplemented!()
+    table::BUILTIN
 }
 
 /// The resource served at `group`/`version` under `plural`.
@@ -94,5 +107,39 @@ pub struct GroupVersions {
 
 /// Every served group ("" for core first), with its versions, preferred first.
 pub fn groups() -> Vec<GroupVersions> {
-    unimplemented!()
+    let mut groups: Vec<GroupVersions> = Vec::new();
+    for resource in builtin() {
+        match groups.iter_mut().find(|g| g.group == resource.group) {
+            Some(group) => {
+                if !group.versions.contains(&resource.version) {
+                    group.versions.push(resource.version);
+                }
+            }
+            None => groups.push(GroupVersions {
+                group: resource.group,
+                versions: vec![resource.version],
+            }),
+        }
+    }
+    groups
 }
+
+/// The resources served at one group/version, in discovery order.
+pub fn resources_of<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
+    builtin()
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
+}
+
+/// The resource a short name stands for (`po`, `deploy`), if any.
+pub fn lookup_short_name(short_name: &str) -> Option<&'static ResourceInfo> {
+    builtin()
+        .iter()
+        .find(|r| r.short_names.contains(&short_name))
+}
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,10 @@ use serde_json::Value;
 
 use crate::{FieldError, ResourceInfo};
 
+mod decode;
+mod deserializer;
+pub(crate) mod types;
+
 /// Why a request body does not decode as the resource's type (400 BadRequest).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -22,9 +26,14 @@ pub struct Decoded {
 }
 
 /// Decodes `body` as an object of `resource` (checking field types) and normalises it.
+///
+/// As upstream's codec, an absent `apiVersion` or `kind` defaults to the
+/// resource's; one naming another resource is an error. The error's message is
+/// the whole message of the 400 response, as upstream words it (`Pod in version
+/// "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct
+/// field PodSpec.spec.containers of type array`).
 pub fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, DecodeError> {
-    let _ = (resource, body);
-    unimplemented!()
+    decode::decode(resource, body)
 }
 
 /// Applies upstream's defaults (the `SetDefaults_*` functions) to a decoded object.
