@@ -1,1 +1,27 @@
-//! The rkube API server.
+//! The rkube API server: the only component that touches the store.
+//!
+//! A request flows through [`server`] (TLS, client-certificate identity, routing
+//! by [`request`]), then either [`discovery`] or [`handlers`], which decode and
+//! check objects with the `api` crate, admit them ([`admission`]) and write them to
+//! the store with compare-and-swap. Reads and watches are served by the [`cache`],
+//! which follows the store through one watch over the whole registry.
+//!
+//! Start at [`server::Server::start`].
+
+mod admission;
+mod bootstrap;
+pub mod cache;
+pub mod certs;
+mod codec;
+mod discovery;
+mod error;
+mod handlers;
+mod http;
+mod namespace;
+mod request;
+pub mod server;
+mod tls;
+
+pub use admission::Config as AdmissionConfig;
+pub use error::ApiError;
+pub use server::{Config, Server, ServerError};

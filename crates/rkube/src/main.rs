@@ -1,2 +1,19 @@
-//! The rkube binary.
-fn main() {}
+//! The rkube binary: parses the command line and runs the chosen components.
+
+mod cli;
+mod run;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    run::init_tracing(&cli.log_level);
+    match run::main(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("rkube: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The scale subresource (`autoscaling/v1` Scale) of workloads, used by `kubectl scale`.
+
+use http::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::write::{apply_patch, current, write_with_retries};
+use super::Context;
+use crate::error::{ApiError, Result};
+use crate::http::{content_type, decode_body, read_body, respond, Body};
+
+/// The Scale view of a workload.
+fn to_scale(obj: &Value) -> Value {
+    let meta = &obj["metadata"];
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "creationTimestamp": meta["creationTimestamp"],
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {
+            "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector_string(obj.pointer("/spec/selector")),
+        },
+    })
+}
+
+/// A label selector in its string form (`app=web,tier in (a,b)`).
+fn selector_string(selector: Option<&Value>) -> String {
+    let Some(selector) = selector else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    for expr in selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = expr["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = expr["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        parts.push(match expr["operator"].as_str().unwrap_or("") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            _ => format!("!{key}"),
+        });
+    }
+    parts.join(",")
+}
+
+pub async fn get(ctx: &Context) -> Result<Response<Body>> {
+    let (obj, _) = current(ctx, &ctx.key(&ctx.info.name)).await?;
+    Ok(respond(StatusCode::OK, ctx.format, &to_scale(&obj)))
+}
+
+fn replicas_of(scale: &Value) -> Result<i64> {
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::Invalid {
+            kind: "Scale".into(),
+            group: "autoscaling".into(),
+            name: scale.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").into(),
+            errors: vec![api::FieldError {
+                error_type: api::ErrorType::Invalid,
+                field: "spec.replicas".into(),
+                bad_value: Some(json!(replicas)),
+                detail: "must be greater than or equal to 0".into(),
+            }],
+        });
+    }
+    Ok(replicas)
+}
+
+async fn write_replicas(ctx: &Context, requested_rv: Option<i64>, replicas: impl Fn(&Value) -> Result<i64>) -> Result<Response<Body>> {
+    let written = write_with_retries(ctx, None, requested_rv, |old| {
+        let mut new = old.clone();
+        new["spec"]["replicas"] = json!(replicas(old)?);
+        Ok(new)
+    })
+    .await?;
+    Ok(respond(StatusCode::OK, ctx.format, &to_scale(&written)))
+}
+
+pub async fn update(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
+    let bytes = read_body(body).await?;
+    let scale = decode_body(&content_type(&ctx.headers), &bytes)?;
+    let replicas = replicas_of(&scale)?;
+    let requested_rv = scale
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|rv| rv.parse().ok());
+    write_replicas(ctx, requested_rv, |_| Ok(replicas)).await
+}
+
+pub async fn patch(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
+    let content_type = content_type(&ctx.headers);
+    let bytes = read_body(body).await?;
+    let patch: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    write_replicas(ctx, None, |old| {
+        let patched = apply_patch(ctx, &content_type, &to_scale(old), &patch)?;
+        replicas_of(&patched)
+    })
+    .await
+}

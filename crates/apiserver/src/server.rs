@@ -1,0 +1,236 @@
+//! The server: configuration, start-up (certificates, kubeconfig, watch cache,
+//! bootstrap objects), the TLS accept loop and the routing of each request.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cache::{self, Cache};
+use crate::certs::{self, CertError};
+use crate::discovery;
+use crate::error::ApiError;
+use crate::http::{error_response, negotiate, respond, respond_bytes, Body, Format};
+use crate::request::{parse_query, route, Route};
+use crate::tls::{self, TlsError, UserInfo};
+
+/// How the API server runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on (upstream `--bind-address`, default all interfaces).
+    pub bind_address: IpAddr,
+    /// Port for HTTPS (upstream `--secure-port`, default 6443; 0 picks a free one).
+    pub secure_port: u16,
+    /// Where certificates and the admin kubeconfig live.
+    pub data_dir: PathBuf,
+    /// Extra names and addresses for the serving certificate.
+    pub extra_sans: Vec<String>,
+    /// Service IPs and node ports.
+    pub admission: crate::admission::Config,
+    pub cache: cache::Config,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            secure_port: 6443,
+            data_dir: PathBuf::from("/var/lib/rkube"),
+            extra_sans: Vec::new(),
+            admission: crate::admission::Config::default(),
+            cache: cache::Config::default(),
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("certificates: {0}")]
+    Certs(#[from] CertError),
+    #[error("tls: {0}")]
+    Tls(#[from] TlsError),
+    #[error("listening on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("the watch cache stopped before it was filled")]
+    CacheNotReady,
+}
+
+/// What every request handler shares.
+pub struct State {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<Cache>,
+    pub config: Config,
+}
+
+/// A started server: listening, with a filled cache, not yet serving.
+pub struct Server {
+    state: Arc<State>,
+    listener: TcpListener,
+    tls: tokio_rustls::TlsAcceptor,
+    kubeconfig: PathBuf,
+    stop_cache: watch::Sender<bool>,
+    cache_task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Loads or makes the certificates, binds the port, writes the admin
+    /// kubeconfig, fills the watch cache and creates the bootstrap objects.
+    pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        let pki = certs::load_or_create(&config.data_dir, &config.extra_sans)?;
+        let tls = tokio_rustls::TlsAcceptor::from(tls::server_config(&pki)?);
+        let address = SocketAddr::new(config.bind_address, config.secure_port);
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| ServerError::Bind { address, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { address, source })?
+            .port();
+        let mut config = config;
+        config.secure_port = port;
+        let kubeconfig = config.data_dir.join("kubeconfig.yaml");
+        certs::write_kubeconfig(&pki, &format!("https://127.0.0.1:{port}"), &kubeconfig)?;
+
+        let cache = Cache::new(config.cache.clone());
+        let (stop_cache, stop_rx) = watch::channel(false);
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let cache_task = tokio::spawn(cache.clone().run(store.clone(), ready_tx, stop_rx));
+        let state = Arc::new(State {
+            store,
+            cache,
+            config,
+        });
+        crate::bootstrap::ensure(&state).await?;
+        ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
+        crate::namespace::resume(&state).await?;
+        Ok(Server {
+            state,
+            listener,
+            tls,
+            kubeconfig,
+            stop_cache,
+            cache_task,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.state.config.secure_port
+    }
+
+    /// Where the admin kubeconfig was written.
+    pub fn kubeconfig_path(&self) -> &std::path::Path {
+        &self.kubeconfig
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets requests in
+    /// flight finish for up to `grace`, and returns.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>, grace: Duration) {
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let acceptor = self.tls.clone();
+            let state = self.state.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(error)) => {
+                        tracing::debug!(%peer, %error, "tls handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                let user = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|certs| certs.first())
+                    .and_then(tls::user_from_certificate);
+                let service = hyper::service::service_fn(move |request| {
+                    let state = state.clone();
+                    let user = user.clone();
+                    async move { Ok::<_, Infallible>(handle(state, user, request).await) }
+                });
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                if let Err(error) = watcher.watch(connection.into_owned()).await {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+            tracing::warn!("requests still in flight after the grace period");
+        }
+        let _ = self.stop_cache.send(true);
+        let _ = self.cache_task.await;
+    }
+}
+
+async fn handle(state: Arc<State>, user: Option<UserInfo>, request: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = match dispatch(state, user, request).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error),
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+async fn dispatch(state: Arc<State>, user: Option<UserInfo>, request: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let query = parse_query(parts.uri.query());
+    let route = route(&parts.method, parts.uri.path(), &query);
+    // Health and version are public, as upstream's system:public-info-viewer.
+    match route {
+        Route::Health => return Ok(respond_bytes(StatusCode::OK, "text/plain; charset=utf-8", "ok")),
+        Route::Version => return Ok(respond(StatusCode::OK, Format::Json, &discovery::version())),
+        _ => {}
+    }
+    if user.is_none() {
+        return Err(ApiError::Unauthorized);
+    }
+    let format = negotiate(&parts.headers)?;
+    let json = |value: serde_json::Value| Ok(respond(StatusCode::OK, Format::Json, &value));
+    match route {
+        Route::CoreVersions => json(discovery::core_versions()),
+        Route::Groups => json(discovery::groups()),
+        Route::Group(group) => discovery::group(&group).map_or(Err(ApiError::NoRoute), json),
+        Route::Resources { group, version } => discovery::resources(&group, &version).map_or(Err(ApiError::NoRoute), json),
+        Route::OpenApiV3(None) => json(discovery::openapi_v3_root()),
+        Route::OpenApiV3(Some(path)) => discovery::openapi_v3_document(&path).map_or(Err(ApiError::NoRoute), json),
+        Route::Resource(info) => crate::handlers::handle(state, info, query, parts.headers, format, body).await,
+        Route::OpenApiV2 | Route::NotFound | Route::Health | Route::Version => Err(ApiError::NoRoute),
+    }
+}

@@ -1,0 +1,51 @@
+//! The command line: every flag of every subcommand, read in this one module.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "rkube", version, about = "A Kubernetes-compatible orchestrator in one binary")]
+pub struct Cli {
+    /// Log filter, as RUST_LOG (e.g. "info", "apiserver=debug").
+    #[arg(long, global = true, env = "RKUBE_LOG", default_value = "info")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a whole cluster in one process: the control plane on the embedded store
+    /// (or on etcd with --etcd-endpoints).
+    Server(ControlPlaneArgs),
+    /// Run the API server alone.
+    Apiserver(ControlPlaneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ControlPlaneArgs {
+    /// Where the store, certificates and kubeconfig live [default: /var/lib/rkube
+    /// as root, ~/.rkube otherwise].
+    #[arg(long, env = "RKUBE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// HTTPS port of the API server (0 picks a free port).
+    #[arg(long, default_value_t = 6443)]
+    pub secure_port: u16,
+    /// Address the API server listens on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    /// Use this etcd cluster (comma-separated client URLs) instead of the embedded store.
+    #[arg(long, value_delimiter = ',')]
+    pub etcd_endpoints: Vec<String>,
+    /// Extra names or addresses for the serving certificate.
+    #[arg(long, value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+    /// Service IP range.
+    #[arg(long, default_value = "10.43.0.0/16")]
+    pub service_cidr: String,
+    /// Seconds to let requests in flight finish on SIGTERM.
+    #[arg(long, default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+}

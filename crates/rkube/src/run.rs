@@ -1,0 +1,116 @@
+//! Boot and supervision: open the store, start the API server, serve until a
+//! signal, then drain. The only place with `anyhow`.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use store::Store;
+
+use crate::cli::{Cli, Command, ControlPlaneArgs};
+
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub fn main(cli: Cli) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match cli.command {
+        Command::Server(args) | Command::Apiserver(args) => runtime.block_on(control_plane(args)),
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    match std::env::var_os("HOME") {
+        Some(home) if !is_root => PathBuf::from(home).join(".rkube"),
+        _ => PathBuf::from("/var/lib/rkube"),
+    }
+}
+
+fn parse_cidr(text: &str) -> Result<(Ipv4Addr, u8)> {
+    let (ip, bits) = text
+        .split_once('/')
+        .with_context(|| format!("service CIDR {text} has no prefix length"))?;
+    let ip: Ipv4Addr = ip.parse().with_context(|| format!("service CIDR {text}"))?;
+    let bits: u8 = bits.parse().with_context(|| format!("service CIDR {text}"))?;
+    if !(8..=30).contains(&bits) {
+        bail!("service CIDR {text}: prefix length must be between 8 and 30");
+    }
+    Ok((ip, bits))
+}
+
+async fn open_store(args: &ControlPlaneArgs, data_dir: &std::path::Path) -> Result<Arc<dyn Store>> {
+    if args.etcd_endpoints.is_empty() {
+        let dir = data_dir.join("db");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("state.db");
+        let store = store::sqlite::SqliteStore::open(&path, store::sqlite::Config::default())
+            .with_context(|| format!("opening the embedded store {}", path.display()))?;
+        Ok(Arc::new(store))
+    } else {
+        bail!("ETCD-PENDING {}", args.etcd_endpoints.join(","))
+    }
+}
+
+async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let store = open_store(&args, &data_dir).await?;
+    let config = apiserver::Config {
+        bind_address: args.bind_address,
+        secure_port: args.secure_port,
+        data_dir: data_dir.clone(),
+        extra_sans: args.tls_san.clone(),
+        admission: apiserver::AdmissionConfig {
+            service_cidr: parse_cidr(&args.service_cidr)?,
+            ..apiserver::AdmissionConfig::default()
+        },
+        ..apiserver::Config::default()
+    };
+    let server = apiserver::Server::start(config, store)
+        .await
+        .context("starting the API server")?;
+    tracing::info!(port = server.port(), "API server listening");
+    eprintln!(
+        "rkube: API server on https://127.0.0.1:{}; kubeconfig written to {}",
+        server.port(),
+        server.kubeconfig_path().display()
+    );
+    eprintln!("rkube: export KUBECONFIG={}", server.kubeconfig_path().display());
+    server
+        .serve(shutdown_signal(), Duration::from_secs(args.shutdown_grace_seconds))
+        .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: draining"),
+        _ = int.recv() => tracing::info!("SIGINT: draining"),
+    }
+}
