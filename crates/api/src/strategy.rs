@@ -7,6 +7,7 @@ use crate::{FieldError, ResourceInfo};
 
 mod decode;
 mod deserializer;
+mod fields;
 pub(crate) mod types;
 
 /// Why a request body does not decode as the resource's type (400 BadRequest).
@@ -80,6 +81,5 @@ pub fn validate_update(resource: &ResourceInfo, new: &Value, old: &Value) -> Vec
 /// `resource` does not support it (`metadata.name` and `metadata.namespace` for
 /// all; `spec.nodeName`, `status.phase`, ... as upstream per kind).
 pub fn field_label(resource: &ResourceInfo, obj: &Value, label: &str) -> Result<String, String> {
-    let _ = (resource, obj, label);
-    unimplemented!()
+    fields::field_label(resource, obj, label)
 }
