@@ -193,14 +193,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces the value of `key` if its `mod_revision` is `expected_mod_revision`;
     /// `NotFound` if it does not exist, `Conflict` if it was modified.
-    async fn update(&self, key: &str, value: Bytes, expected_mod_revision: Revision)
-        -> Result<KeyValue>;
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected_mod_revision: Revision,
+    ) -> Result<KeyValue>;
 
     /// Deletes `key`, if `expected_mod_revision` is `Some`, only when its
     /// `mod_revision` matches; `NotFound` if it does not exist, `Conflict` if it
     /// was modified.
-    async fn delete(&self, key: &str, expected_mod_revision: Option<Revision>)
-        -> Result<DeleteResponse>;
+    async fn delete(
+        &self,
+        key: &str,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<DeleteResponse>;
 
     /// Reads keys under a prefix in key order, consistent at one revision.
     async fn range(&self, request: RangeRequest) -> Result<RangeResponse>;
@@ -238,7 +245,10 @@ mod tests {
 
     #[test]
     fn range_end_of_prefix() {
-        assert_eq!(prefix_range_end("/registry/pods/"), b"/registry/pods0".to_vec());
+        assert_eq!(
+            prefix_range_end("/registry/pods/"),
+            b"/registry/pods0".to_vec()
+        );
         assert_eq!(prefix_range_end("a"), b"b".to_vec());
         assert_eq!(prefix_range_end(""), vec![0]);
     }
