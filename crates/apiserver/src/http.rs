@@ -98,6 +98,13 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    // Refuse by the declared length before reading, so a client waiting on
+    // `Expect: 100-continue` gets the answer instead of a closed connection.
+    if body.size_hint().lower() > MAX_REQUEST_BODY as u64 {
+        return Err(ApiError::RequestEntityTooLarge {
+            limit: MAX_REQUEST_BODY,
+        });
+    }
     match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) => {

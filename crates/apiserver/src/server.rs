@@ -38,6 +38,10 @@ pub struct Config {
     /// Service IPs and node ports.
     pub admission: crate::admission::Config,
     pub cache: cache::Config,
+    /// How often old revisions are compacted away (upstream
+    /// `--etcd-compaction-interval`, default 5 minutes). Each compaction keeps at
+    /// least one interval of history.
+    pub compaction_interval: Duration,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             extra_sans: Vec::new(),
             admission: crate::admission::Config::default(),
             cache: cache::Config::default(),
+            compaction_interval: Duration::from_secs(300),
         }
     }
 }
@@ -120,6 +125,7 @@ impl Server {
         crate::bootstrap::ensure(&state).await?;
         ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
         crate::namespace::resume(&state).await?;
+        tokio::spawn(compact_periodically(state.clone(), stop_cache.subscribe()));
         Ok(Server {
             state,
             listener,
@@ -196,13 +202,49 @@ impl Server {
     }
 }
 
+/// Every interval, compacts to the revision seen one interval earlier.
+async fn compact_periodically(state: Arc<State>, mut stop: watch::Receiver<bool>) {
+    let interval = state.config.compaction_interval;
+    if interval.is_zero() {
+        return;
+    }
+    let mut previous: Option<store::Revision> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        if let Some(revision) = previous {
+            if let Err(error) = state.store.compact(revision).await {
+                tracing::warn!(revision, %error, "compaction failed");
+            }
+        }
+        previous = state.store.current_revision().await.ok();
+    }
+}
+
 async fn handle(state: Arc<State>, user: Option<UserInfo>, request: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let response = match dispatch(state, user, request).await {
-        Ok(response) => response,
-        Err(error) => error_response(&error),
+    // A bug in one handler answers 500 and leaves the server up, as upstream's
+    // panic recovery filter does.
+    use futures::FutureExt;
+    let outcome = std::panic::AssertUnwindSafe(dispatch(state, user, request))
+        .catch_unwind()
+        .await;
+    let response = match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => error_response(&error),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%method, %path, panic = %what, "handler panicked");
+            error_response(&ApiError::internal(format!("an error on the server (\"{what}\") has prevented the request from succeeding")))
+        }
     };
     tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     response

@@ -45,6 +45,9 @@ pub struct ControlPlaneArgs {
     /// Service IP range.
     #[arg(long, default_value = "10.43.0.0/16")]
     pub service_cidr: String,
+    /// Seconds between compactions of the store's history (0 = never).
+    #[arg(long, default_value_t = 300)]
+    pub compaction_interval_seconds: u64,
     /// Seconds to let requests in flight finish on SIGTERM.
     #[arg(long, default_value_t = 10)]
     pub shutdown_grace_seconds: u64,

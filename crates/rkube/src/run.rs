@@ -83,6 +83,7 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
             service_cidr: parse_cidr(&args.service_cidr)?,
             ..apiserver::AdmissionConfig::default()
         },
+        compaction_interval: Duration::from_secs(args.compaction_interval_seconds),
         ..apiserver::Config::default()
     };
     let server = apiserver::Server::start(config, store)

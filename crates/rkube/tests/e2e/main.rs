@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `rkube` binary driven by the real kubectl.
+
+mod support;
+
+mod discovery;
+mod errors;
+mod objects;
+mod persistence;
+mod watch;
