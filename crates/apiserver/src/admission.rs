@@ -106,7 +106,12 @@ fn used(ctx: &Context, except: &str) -> (HashSet<String>, HashSet<u64>) {
         if let Some(ip) = v.pointer("/spec/clusterIP").and_then(Value::as_str) {
             ips.insert(ip.to_string());
         }
-        for port in v.pointer("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+        for port in v
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(p) = port.get("nodePort").and_then(Value::as_u64) {
                 ports.insert(p);
             }
@@ -159,7 +164,11 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
             }
         }
     }
-    let requested = spec.get("clusterIP").and_then(Value::as_str).unwrap_or("").to_string();
+    let requested = spec
+        .get("clusterIP")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let (base, bits) = config.service_cidr;
     let size = 1u32 << (32 - u32::from(bits));
     let base = u32::from(base);
@@ -167,14 +176,22 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
         // Skip the network address and the kubernetes service's address.
         let start = (uuid::Uuid::new_v4().as_u128() as u32) % size.saturating_sub(3).max(1);
         (0..size.saturating_sub(3))
-            .map(|i| Ipv4Addr::from(base + 2 + (start + i) % size.saturating_sub(3).max(1)).to_string())
+            .map(|i| {
+                Ipv4Addr::from(base + 2 + (start + i) % size.saturating_sub(3).max(1)).to_string()
+            })
             .find(|ip| !used_ips.contains(ip))
             .ok_or_else(|| ApiError::internal("failed to allocate a serviceIP: range is full"))?
     } else if requested == "None" {
         requested
     } else {
         let parsed: Ipv4Addr = requested.parse().map_err(|_| {
-            invalid(ctx, &Value::Null, "spec.clusterIPs[0]", json!(requested), "must be a valid IP address".into())
+            invalid(
+                ctx,
+                &Value::Null,
+                "spec.clusterIPs[0]",
+                json!(requested),
+                "must be a valid IP address".into(),
+            )
         })?;
         let offset = u32::from(parsed).wrapping_sub(base);
         if offset >= size {
@@ -225,7 +242,9 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
                         (0..span)
                             .map(|i| u64::from(low) + (start + i) % span)
                             .find(|p| !taken.contains(p))
-                            .ok_or_else(|| ApiError::internal("failed to allocate a nodePort: range is full"))?
+                            .ok_or_else(|| {
+                                ApiError::internal("failed to allocate a nodePort: range is full")
+                            })?
                     }
                 };
                 taken.insert(node_port);

@@ -51,11 +51,21 @@ pub async fn ensure(state: &State) -> Result<(), store::StoreError> {
     create_if_absent(state, "services", "default", "kubernetes", service).await
 }
 
-async fn create_if_absent(state: &State, plural: &str, namespace: &str, name: &str, obj: Value) -> Result<(), store::StoreError> {
+async fn create_if_absent(
+    state: &State,
+    plural: &str,
+    namespace: &str,
+    name: &str,
+    obj: Value,
+) -> Result<(), store::StoreError> {
     let Some(resource) = api::resource::lookup("", "v1", plural) else {
         return Ok(());
     };
-    match state.store.create(&key(resource, namespace, name), codec::encode_stored(&obj)).await {
+    match state
+        .store
+        .create(&key(resource, namespace, name), codec::encode_stored(&obj))
+        .await
+    {
         Ok(_) | Err(store::StoreError::AlreadyExists { .. }) => Ok(()),
         Err(e) => Err(e),
     }

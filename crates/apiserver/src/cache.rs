@@ -183,11 +183,15 @@ impl Cache {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The revision the cache has caught up to.
@@ -417,7 +421,10 @@ impl Cache {
     ) {
         let mut ready = Some(ready);
         loop {
-            match self.fill_and_follow(&store, &mut ready, &mut shutdown).await {
+            match self
+                .fill_and_follow(&store, &mut ready, &mut shutdown)
+                .await
+            {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(%error, "watch cache lost its store watch; relisting");
@@ -457,7 +464,10 @@ impl Cache {
 }
 
 /// Reads every key under `prefix` at one revision, in pages.
-pub async fn list_all(store: &dyn Store, prefix: &str) -> Result<(Revision, Vec<KeyValue>), StoreError> {
+pub async fn list_all(
+    store: &dyn Store,
+    prefix: &str,
+) -> Result<(Revision, Vec<KeyValue>), StoreError> {
     let mut out = Vec::new();
     let mut request = RangeRequest {
         prefix: prefix.to_string(),
@@ -484,9 +494,18 @@ mod tests {
 
     #[test]
     fn prefixes_of_keys() {
-        assert_eq!(resource_prefix("/registry/core/pods/ns/a"), Some("/registry/core/pods/"));
-        assert_eq!(resource_prefix("/registry/core/nodes/n1"), Some("/registry/core/nodes/"));
-        assert_eq!(resource_prefix("/registry/core/pods/"), Some("/registry/core/pods/"));
+        assert_eq!(
+            resource_prefix("/registry/core/pods/ns/a"),
+            Some("/registry/core/pods/")
+        );
+        assert_eq!(
+            resource_prefix("/registry/core/nodes/n1"),
+            Some("/registry/core/nodes/")
+        );
+        assert_eq!(
+            resource_prefix("/registry/core/pods/"),
+            Some("/registry/core/pods/")
+        );
         assert_eq!(resource_prefix("/other/x"), None);
     }
 }

@@ -79,7 +79,10 @@ pub fn group(name: &str) -> Option<Value> {
         })
 }
 
-fn in_group_version<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
+fn in_group_version<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
     resource::builtin()
         .iter()
         .filter(move |r| r.group == group && r.version == version)

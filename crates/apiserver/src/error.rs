@@ -190,7 +190,10 @@ impl ApiError {
 impl From<store::StoreError> for ApiError {
     fn from(error: store::StoreError) -> Self {
         match error {
-            store::StoreError::Compacted { requested, compacted } => ApiError::Gone {
+            store::StoreError::Compacted {
+                requested,
+                compacted,
+            } => ApiError::Gone {
                 message: format!("too old resource version: {requested} ({compacted})"),
             },
             other => ApiError::internal(other),

@@ -32,7 +32,10 @@ pub enum Format {
 
 /// Picks the response format from an `Accept` header; 406 if nothing offered is served.
 pub fn negotiate(headers: &HeaderMap) -> Result<Format> {
-    let Some(accept) = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(Format::Json);
     };
     if accept.trim().is_empty() {
@@ -67,7 +70,9 @@ pub fn respond(code: StatusCode, format: Format, value: &Value) -> Response<Body
     let (content_type, bytes) = match format {
         Format::Yaml => (
             "application/yaml",
-            serde_yaml::to_string(value).unwrap_or_default().into_bytes(),
+            serde_yaml::to_string(value)
+                .unwrap_or_default()
+                .into_bytes(),
         ),
         Format::Json | Format::Table => (
             "application/json",
@@ -77,7 +82,11 @@ pub fn respond(code: StatusCode, format: Format, value: &Value) -> Response<Body
     respond_bytes(code, content_type, bytes)
 }
 
-pub fn respond_bytes(code: StatusCode, content_type: &'static str, bytes: impl Into<Bytes>) -> Response<Body> {
+pub fn respond_bytes(
+    code: StatusCode,
+    content_type: &'static str,
+    bytes: impl Into<Bytes>,
+) -> Response<Body> {
     let mut response = Response::new(full(bytes));
     *response.status_mut() = code;
     response
@@ -108,12 +117,17 @@ where
     match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) => {
-            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(ApiError::RequestEntityTooLarge {
                     limit: MAX_REQUEST_BODY,
                 })
             } else {
-                Err(ApiError::bad_request(format!("reading the request body: {error}")))
+                Err(ApiError::bad_request(format!(
+                    "reading the request body: {error}"
+                )))
             }
         }
     }
@@ -172,15 +186,24 @@ mod tests {
             Format::Table
         );
         assert_eq!(accept("application/yaml").unwrap(), Format::Yaml);
-        assert_eq!(accept("application/vnd.kubernetes.protobuf, */*").unwrap(), Format::Json);
+        assert_eq!(
+            accept("application/vnd.kubernetes.protobuf, */*").unwrap(),
+            Format::Json
+        );
         assert_eq!(accept("text/html").unwrap_err().code(), 406);
     }
 
     #[test]
     fn bodies() {
         assert!(decode_body("application/yaml", b"a: 1").is_ok());
-        assert_eq!(decode_body("application/json", b"{").unwrap_err().code(), 400);
+        assert_eq!(
+            decode_body("application/json", b"{").unwrap_err().code(),
+            400
+        );
         assert_eq!(decode_body("text/plain", b"{}").unwrap_err().code(), 415);
-        assert_eq!(decode_body("application/json", b"[1]").unwrap_err().code(), 400);
+        assert_eq!(
+            decode_body("application/json", b"[1]").unwrap_err().code(),
+            400
+        );
     }
 }

@@ -26,7 +26,9 @@ pub fn finalize_in_background(state: Arc<State>, name: String) {
             match finalize(&state, &name).await {
                 Ok(true) => return,
                 Ok(false) => {}
-                Err(error) => tracing::warn!(namespace = %name, %error, "namespace finalization failed; retrying"),
+                Err(error) => {
+                    tracing::warn!(namespace = %name, %error, "namespace finalization failed; retrying")
+                }
             }
             tokio::time::sleep(RETRY).await;
         }

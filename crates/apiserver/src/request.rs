@@ -57,7 +57,10 @@ pub enum Route {
     /// `/apis/{group}`.
     Group(String),
     /// `/api/v1` or `/apis/{group}/{version}`: the resources of a group version.
-    Resources { group: String, version: String },
+    Resources {
+        group: String,
+        version: String,
+    },
     /// A resource request.
     Resource(RequestInfo),
     Version,
@@ -141,7 +144,13 @@ pub fn route(method: &Method, path: &str, query: &Query) -> Route {
     }
 }
 
-fn resource_route(method: &Method, group: &str, version: &str, rest: &[&str], query: &Query) -> Route {
+fn resource_route(
+    method: &Method,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    query: &Query,
+) -> Route {
     let mut parts = rest;
     let mut watch = false;
     if parts.first() == Some(&"watch") {
@@ -202,14 +211,26 @@ fn resource_route(method: &Method, group: &str, version: &str, rest: &[&str], qu
 mod tests {
     use super::*;
 
-    fn check(method: Method, path: &str, query: &str, expected: (Verb, &str, &str, &str, &str, &str)) {
+    fn check(
+        method: Method,
+        path: &str,
+        query: &str,
+        expected: (Verb, &str, &str, &str, &str, &str),
+    ) {
         let query = parse_query(Some(query));
         let Route::Resource(info) = route(&method, path, &query) else {
             panic!("{path} is not a resource route");
         };
         let (verb, group, namespace, resource, name, subresource) = expected;
         assert_eq!(
-            (info.verb, info.group.as_str(), info.namespace.as_str(), info.resource.as_str(), info.name.as_str(), info.subresource.as_str()),
+            (
+                info.verb,
+                info.group.as_str(),
+                info.namespace.as_str(),
+                info.resource.as_str(),
+                info.name.as_str(),
+                info.subresource.as_str()
+            ),
             (verb, group, namespace, resource, name, subresource),
             "{method} {path}"
         );
@@ -217,24 +238,80 @@ mod tests {
 
     #[test]
     fn resource_paths() {
-        check(Method::GET, "/api/v1/pods", "", (Verb::List, "", "", "pods", "", ""));
-        check(Method::GET, "/api/v1/namespaces/default/pods", "watch=true", (Verb::Watch, "", "default", "pods", "", ""));
-        check(Method::GET, "/api/v1/watch/namespaces/default/pods/a", "", (Verb::Watch, "", "default", "pods", "a", ""));
-        check(Method::PUT, "/api/v1/namespaces/default/pods/a/status", "", (Verb::Update, "", "default", "pods", "a", "status"));
-        check(Method::GET, "/api/v1/namespaces/kube-system", "", (Verb::Get, "", "", "namespaces", "kube-system", ""));
-        check(Method::PUT, "/api/v1/namespaces/x/finalize", "", (Verb::Update, "", "", "namespaces", "x", "finalize"));
-        check(Method::DELETE, "/apis/apps/v1/namespaces/n/deployments", "", (Verb::DeleteCollection, "apps", "n", "deployments", "", ""));
-        check(Method::PATCH, "/apis/apps/v1/namespaces/n/deployments/d/scale", "", (Verb::Patch, "apps", "n", "deployments", "d", "scale"));
-        check(Method::POST, "/api/v1/namespaces", "", (Verb::Create, "", "", "namespaces", "", ""));
-        check(Method::GET, "/api/v1/nodes/n1", "", (Verb::Get, "", "", "nodes", "n1", ""));
+        check(
+            Method::GET,
+            "/api/v1/pods",
+            "",
+            (Verb::List, "", "", "pods", "", ""),
+        );
+        check(
+            Method::GET,
+            "/api/v1/namespaces/default/pods",
+            "watch=true",
+            (Verb::Watch, "", "default", "pods", "", ""),
+        );
+        check(
+            Method::GET,
+            "/api/v1/watch/namespaces/default/pods/a",
+            "",
+            (Verb::Watch, "", "default", "pods", "a", ""),
+        );
+        check(
+            Method::PUT,
+            "/api/v1/namespaces/default/pods/a/status",
+            "",
+            (Verb::Update, "", "default", "pods", "a", "status"),
+        );
+        check(
+            Method::GET,
+            "/api/v1/namespaces/kube-system",
+            "",
+            (Verb::Get, "", "", "namespaces", "kube-system", ""),
+        );
+        check(
+            Method::PUT,
+            "/api/v1/namespaces/x/finalize",
+            "",
+            (Verb::Update, "", "", "namespaces", "x", "finalize"),
+        );
+        check(
+            Method::DELETE,
+            "/apis/apps/v1/namespaces/n/deployments",
+            "",
+            (Verb::DeleteCollection, "apps", "n", "deployments", "", ""),
+        );
+        check(
+            Method::PATCH,
+            "/apis/apps/v1/namespaces/n/deployments/d/scale",
+            "",
+            (Verb::Patch, "apps", "n", "deployments", "d", "scale"),
+        );
+        check(
+            Method::POST,
+            "/api/v1/namespaces",
+            "",
+            (Verb::Create, "", "", "namespaces", "", ""),
+        );
+        check(
+            Method::GET,
+            "/api/v1/nodes/n1",
+            "",
+            (Verb::Get, "", "", "nodes", "n1", ""),
+        );
     }
 
     #[test]
     fn other_paths() {
         let q = Query::new();
         assert_eq!(route(&Method::GET, "/api", &q), Route::CoreVersions);
-        assert_eq!(route(&Method::GET, "/apis/apps", &q), Route::Group("apps".into()));
-        assert_eq!(route(&Method::GET, "/openapi/v3/apis/apps/v1", &q), Route::OpenApiV3(Some("apis/apps/v1".into())));
+        assert_eq!(
+            route(&Method::GET, "/apis/apps", &q),
+            Route::Group("apps".into())
+        );
+        assert_eq!(
+            route(&Method::GET, "/openapi/v3/apis/apps/v1", &q),
+            Route::OpenApiV3(Some("apis/apps/v1".into()))
+        );
         assert_eq!(route(&Method::GET, "/nope", &q), Route::NotFound);
     }
 

@@ -167,14 +167,17 @@ impl Server {
             let state = self.state.clone();
             let watcher = graceful.watcher();
             tokio::spawn(async move {
-                let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(error)) => {
-                        tracing::debug!(%peer, %error, "tls handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
+                let tls =
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%peer, %error, "tls handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
                 let user = tls
                     .get_ref()
                     .1
@@ -194,7 +197,10 @@ impl Server {
             });
         }
         drop(self.listener);
-        if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("requests still in flight after the grace period");
         }
         let _ = self.stop_cache.send(true);
@@ -223,7 +229,11 @@ async fn compact_periodically(state: Arc<State>, mut stop: watch::Receiver<bool>
     }
 }
 
-async fn handle(state: Arc<State>, user: Option<UserInfo>, request: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    state: Arc<State>,
+    user: Option<UserInfo>,
+    request: Request<Incoming>,
+) -> Response<Body> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -243,20 +253,32 @@ async fn handle(state: Arc<State>, user: Option<UserInfo>, request: Request<Inco
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(%method, %path, panic = %what, "handler panicked");
-            error_response(&ApiError::internal(format!("an error on the server (\"{what}\") has prevented the request from succeeding")))
+            error_response(&ApiError::internal(format!(
+                "an error on the server (\"{what}\") has prevented the request from succeeding"
+            )))
         }
     };
     tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     response
 }
 
-async fn dispatch(state: Arc<State>, user: Option<UserInfo>, request: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+async fn dispatch(
+    state: Arc<State>,
+    user: Option<UserInfo>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
     let query = parse_query(parts.uri.query());
     let route = route(&parts.method, parts.uri.path(), &query);
     // Health and version are public, as upstream's system:public-info-viewer.
     match route {
-        Route::Health => return Ok(respond_bytes(StatusCode::OK, "text/plain; charset=utf-8", "ok")),
+        Route::Health => {
+            return Ok(respond_bytes(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                "ok",
+            ))
+        }
         Route::Version => return Ok(respond(StatusCode::OK, Format::Json, &discovery::version())),
         _ => {}
     }
@@ -269,10 +291,18 @@ async fn dispatch(state: Arc<State>, user: Option<UserInfo>, request: Request<In
         Route::CoreVersions => json(discovery::core_versions()),
         Route::Groups => json(discovery::groups()),
         Route::Group(group) => discovery::group(&group).map_or(Err(ApiError::NoRoute), json),
-        Route::Resources { group, version } => discovery::resources(&group, &version).map_or(Err(ApiError::NoRoute), json),
+        Route::Resources { group, version } => {
+            discovery::resources(&group, &version).map_or(Err(ApiError::NoRoute), json)
+        }
         Route::OpenApiV3(None) => json(discovery::openapi_v3_root()),
-        Route::OpenApiV3(Some(path)) => discovery::openapi_v3_document(&path).map_or(Err(ApiError::NoRoute), json),
-        Route::Resource(info) => crate::handlers::handle(state, info, query, parts.headers, format, body).await,
-        Route::OpenApiV2 | Route::NotFound | Route::Health | Route::Version => Err(ApiError::NoRoute),
+        Route::OpenApiV3(Some(path)) => {
+            discovery::openapi_v3_document(&path).map_or(Err(ApiError::NoRoute), json)
+        }
+        Route::Resource(info) => {
+            crate::handlers::handle(state, info, query, parts.headers, format, body).await
+        }
+        Route::OpenApiV2 | Route::NotFound | Route::Health | Route::Version => {
+            Err(ApiError::NoRoute)
+        }
     }
 }

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "rkube", version, about = "A Kubernetes-compatible orchestrator in one binary")]
+#[command(
+    name = "rkube",
+    version,
+    about = "A Kubernetes-compatible orchestrator in one binary"
+)]
 pub struct Cli {
     /// Log filter, as RUST_LOG (e.g. "info", "apiserver=debug").
     #[arg(long, global = true, env = "RKUBE_LOG", default_value = "info")]

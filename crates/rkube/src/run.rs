@@ -50,7 +50,9 @@ fn parse_cidr(text: &str) -> Result<(Ipv4Addr, u8)> {
         .split_once('/')
         .with_context(|| format!("service CIDR {text} has no prefix length"))?;
     let ip: Ipv4Addr = ip.parse().with_context(|| format!("service CIDR {text}"))?;
-    let bits: u8 = bits.parse().with_context(|| format!("service CIDR {text}"))?;
+    let bits: u8 = bits
+        .parse()
+        .with_context(|| format!("service CIDR {text}"))?;
     if !(8..=30).contains(&bits) {
         bail!("service CIDR {text}: prefix length must be between 8 and 30");
     }
@@ -72,7 +74,8 @@ async fn open_store(args: &ControlPlaneArgs, data_dir: &std::path::Path) -> Resu
 
 async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let store = open_store(&args, &data_dir).await?;
     let config = apiserver::Config {
         bind_address: args.bind_address,
@@ -95,9 +98,15 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
         server.port(),
         server.kubeconfig_path().display()
     );
-    eprintln!("rkube: export KUBECONFIG={}", server.kubeconfig_path().display());
+    eprintln!(
+        "rkube: export KUBECONFIG={}",
+        server.kubeconfig_path().display()
+    );
     server
-        .serve(shutdown_signal(), Duration::from_secs(args.shutdown_grace_seconds))
+        .serve(
+            shutdown_signal(),
+            Duration::from_secs(args.shutdown_grace_seconds),
+        )
         .await;
     tracing::info!("stopped");
     Ok(())
@@ -106,7 +115,10 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
 /// Completes on the first SIGTERM or SIGINT.
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot install signal handlers; stop with SIGKILL");
         return std::future::pending().await;
     };

@@ -38,11 +38,10 @@ async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOpt
         }
     }
     if let Some(grace) = ctx.query.get("gracePeriodSeconds") {
-        opts.grace_period = Some(
-            grace
-                .parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {grace}")))?,
-        );
+        opts.grace_period =
+            Some(grace.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid gracePeriodSeconds: {grace}"))
+            })?);
     }
     if let Some(policy) = ctx.query.get("propagationPolicy") {
         check_policy(policy)?;
@@ -60,7 +59,8 @@ fn check_policy(policy: &str) -> Result<()> {
 }
 
 fn returns_object(ctx: &Context) -> bool {
-    ctx.resource.group.is_empty() && matches!(ctx.resource.plural, "pods" | "services" | "namespaces")
+    ctx.resource.group.is_empty()
+        && matches!(ctx.resource.plural, "pods" | "services" | "namespaces")
 }
 
 pub async fn delete(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
@@ -70,7 +70,8 @@ pub async fn delete(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
     if returns_object(ctx) || deleted.pointer("/metadata/deletionTimestamp").is_some() {
         return Ok(respond(StatusCode::OK, ctx.format, &ctx.output(deleted)?));
     }
-    let mut details = json!({"name": name, "kind": ctx.resource.plural, "uid": deleted.pointer("/metadata/uid")});
+    let mut details =
+        json!({"name": name, "kind": ctx.resource.plural, "uid": deleted.pointer("/metadata/uid")});
     if !ctx.resource.group.is_empty() {
         details["group"] = json!(ctx.resource.group);
     }
@@ -95,7 +96,11 @@ async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<V
             Err(ApiError::NotFound { .. }) => return Err(ctx.not_found(name)),
             Err(e) => return Err(e),
         };
-        let uid = obj.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string();
+        let uid = obj
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if let Some(expected) = &opts.uid {
             if *expected != uid {
                 return Err(ApiError::Conflict {
@@ -121,12 +126,20 @@ async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<V
             if dry_run || marked == obj {
                 return Ok(marked);
             }
-            match ctx.state.store.update(&key, codec::encode_stored(&marked), kv.mod_revision).await {
+            match ctx
+                .state
+                .store
+                .update(&key, codec::encode_stored(&marked), kv.mod_revision)
+                .await
+            {
                 Ok(written) => {
                     let mut marked = marked;
                     codec::set_resource_version(&mut marked, written.mod_revision);
                     if ctx.resource.group.is_empty() && ctx.resource.plural == "namespaces" {
-                        crate::namespace::finalize_in_background(ctx.state.clone(), name.to_string());
+                        crate::namespace::finalize_in_background(
+                            ctx.state.clone(),
+                            name.to_string(),
+                        );
                     }
                     return Ok(marked);
                 }
@@ -171,7 +184,10 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
         return Some(marked);
     }
     if core && ctx.resource.plural == "pods" {
-        let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+        let phase = obj
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let bound = obj
             .pointer("/spec/nodeName")
             .and_then(Value::as_str)
@@ -211,7 +227,10 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
     None
 }
 
-pub async fn delete_collection(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
+pub async fn delete_collection(
+    ctx: &Context,
+    body: hyper::body::Incoming,
+) -> Result<Response<Body>> {
     let opts = options(ctx, body).await?;
     let selectors = super::read::Selectors::parse(ctx)?;
     let prefix = super::prefix(ctx.resource, &ctx.info.namespace);

@@ -34,9 +34,10 @@ pub fn read_at(ctx: &Context) -> Result<ReadAt> {
     match ctx.query.get("resourceVersion").map(String::as_str) {
         None | Some("") => Ok(ReadAt::Latest),
         Some("0") => Ok(ReadAt::Any),
-        Some(rv) => rv.parse::<Revision>().map(ReadAt::NotOlderThan).map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv}"))
-        }),
+        Some(rv) => rv
+            .parse::<Revision>()
+            .map(ReadAt::NotOlderThan)
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}"))),
     }
 }
 
@@ -53,7 +54,10 @@ pub async fn cache_fresh(ctx: &Context, at: ReadAt) -> Result<bool> {
     }
     match at {
         ReadAt::NotOlderThan(rv) => Err(ApiError::Timeout {
-            message: format!("Too large resource version: {rv}, current: {}", ctx.cache().revision()),
+            message: format!(
+                "Too large resource version: {rv}, current: {}",
+                ctx.cache().revision()
+            ),
         }),
         _ => Ok(false),
     }
@@ -67,7 +71,9 @@ pub async fn get(ctx: &Context) -> Result<Response<Body>> {
         // A consistent read of one key is cheapest from the store itself.
         let response = ctx.state.store.get(&key, 0).await?;
         match response.kv {
-            Some(kv) => Some(codec::decode_stored(&kv.value, kv.mod_revision).map_err(ApiError::internal)?),
+            Some(kv) => {
+                Some(codec::decode_stored(&kv.value, kv.mod_revision).map_err(ApiError::internal)?)
+            }
             None => None,
         }
     } else {
@@ -87,11 +93,15 @@ pub struct Selectors {
 impl Selectors {
     pub fn parse(ctx: &Context) -> Result<Self> {
         let labels = match ctx.query.get("labelSelector") {
-            Some(text) => LabelSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            Some(text) => {
+                LabelSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
             None => LabelSelector::default(),
         };
         let fields = match ctx.query.get("fieldSelector") {
-            Some(text) => FieldSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            Some(text) => {
+                FieldSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
             None => FieldSelector::default(),
         };
         // Refuse field labels the resource does not support before scanning.
@@ -132,7 +142,10 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(Revision, String)> {
         .or_else(|_| base64::engine::general_purpose::STANDARD.decode(token))
         .map_err(|_| invalid())?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let revision = value["rv"].as_i64().filter(|rv| *rv > 0).ok_or_else(invalid)?;
+    let revision = value["rv"]
+        .as_i64()
+        .filter(|rv| *rv > 0)
+        .ok_or_else(invalid)?;
     let start = value["start"].as_str().ok_or_else(invalid)?;
     if start.contains("..") || start.starts_with('/') {
         return Err(invalid());
@@ -192,7 +205,11 @@ pub async fn list(ctx: &Context) -> Result<Response<Body>> {
 }
 
 fn key_of(ctx: &Context, obj: &Value) -> String {
-    super::key(ctx.resource, api::meta::namespace(obj), api::meta::name(obj))
+    super::key(
+        ctx.resource,
+        api::meta::namespace(obj),
+        api::meta::name(obj),
+    )
 }
 
 /// Reads a page from the store at `revision` (0 = latest), scanning on until
@@ -221,7 +238,8 @@ async fn list_from_store(
         })?;
         request.revision = response.revision;
         for kv in &response.kvs {
-            let value = codec::decode_stored(&kv.value, kv.mod_revision).map_err(ApiError::internal)?;
+            let value =
+                codec::decode_stored(&kv.value, kv.mod_revision).map_err(ApiError::internal)?;
             if !selectors.is_empty() && !selectors.matches(ctx, &value) {
                 continue;
             }
@@ -250,7 +268,11 @@ async fn list_from_store(
     }
 }
 
-fn list_response(ctx: &Context, page: Page, continue_token: Option<String>) -> Result<Response<Body>> {
+fn list_response(
+    ctx: &Context,
+    page: Page,
+    continue_token: Option<String>,
+) -> Result<Response<Body>> {
     let mut metadata = json!({"resourceVersion": page.revision.to_string()});
     if let Some(token) = continue_token {
         metadata["continue"] = json!(token);
@@ -260,7 +282,9 @@ fn list_response(ctx: &Context, page: Page, continue_token: Option<String>) -> R
     // The common case, JSON in the storage version, is assembled from the cached
     // encodings of the items without re-encoding them.
     if ctx.format != Format::Yaml && ctx.resource.is_storage_version() {
-        let mut out = BytesMut::with_capacity(256 + page.items.iter().map(|o| o.json().len() + 1).sum::<usize>());
+        let mut out = BytesMut::with_capacity(
+            256 + page.items.iter().map(|o| o.json().len() + 1).sum::<usize>(),
+        );
         out.put_slice(
             format!(
                 "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{},\"items\":[",
@@ -277,14 +301,19 @@ fn list_response(ctx: &Context, page: Page, continue_token: Option<String>) -> R
             out.put_slice(item.json());
         }
         out.put_slice(b"]}");
-        return Ok(respond_bytes(StatusCode::OK, "application/json", out.freeze()));
+        return Ok(respond_bytes(
+            StatusCode::OK,
+            "application/json",
+            out.freeze(),
+        ));
     }
     let items = page
         .items
         .iter()
         .map(|o| ctx.output(o.value.clone()))
         .collect::<Result<Vec<_>>>()?;
-    let list = json!({"kind": kind, "apiVersion": api_version, "metadata": metadata, "items": items});
+    let list =
+        json!({"kind": kind, "apiVersion": api_version, "metadata": metadata, "items": items});
     Ok(respond(StatusCode::OK, ctx.format, &list))
 }
 

@@ -78,7 +78,11 @@ fn replicas_of(scale: &Value) -> Result<i64> {
         return Err(ApiError::Invalid {
             kind: "Scale".into(),
             group: "autoscaling".into(),
-            name: scale.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").into(),
+            name: scale
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .into(),
             errors: vec![api::FieldError {
                 error_type: api::ErrorType::Invalid,
                 field: "spec.replicas".into(),
@@ -90,7 +94,11 @@ fn replicas_of(scale: &Value) -> Result<i64> {
     Ok(replicas)
 }
 
-async fn write_replicas(ctx: &Context, requested_rv: Option<i64>, replicas: impl Fn(&Value) -> Result<i64>) -> Result<Response<Body>> {
+async fn write_replicas(
+    ctx: &Context,
+    requested_rv: Option<i64>,
+    replicas: impl Fn(&Value) -> Result<i64>,
+) -> Result<Response<Body>> {
     let written = write_with_retries(ctx, None, requested_rv, |old| {
         let mut new = old.clone();
         new["spec"]["replicas"] = json!(replicas(old)?);

@@ -61,7 +61,11 @@ impl Watcher {
             return Some(encode_line(event_type, &serde_json::to_vec(&object).ok()?));
         }
         if event_type == event.event_type {
-            return Some(event.line(|| encode_line(event.event_type, event.object.json())).clone());
+            return Some(
+                event
+                    .line(|| encode_line(event.event_type, event.object.json()))
+                    .clone(),
+            );
         }
         Some(encode_line(event_type, event.object.json()))
     }
@@ -79,7 +83,8 @@ impl Watcher {
         if initial_events_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let object = json!({"kind": self.kind, "apiVersion": self.api_version, "metadata": metadata});
+        let object =
+            json!({"kind": self.kind, "apiVersion": self.api_version, "metadata": metadata});
         encode_line_value("BOOKMARK", &object)
     }
 }
@@ -95,15 +100,22 @@ fn encode_line(event_type: WatchEventType, object_json: &[u8]) -> Bytes {
 }
 
 fn encode_line_value(event_type: &str, object: &Value) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    let mut line =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
 
 pub async fn watch(ctx: &Context) -> Result<Response<Body>> {
     let selectors = Selectors::parse(ctx)?;
-    let bookmarks = matches!(ctx.query.get("allowWatchBookmarks").map(String::as_str), Some("true" | "1"));
-    let send_initial = matches!(ctx.query.get("sendInitialEvents").map(String::as_str), Some("true" | "1"));
+    let bookmarks = matches!(
+        ctx.query.get("allowWatchBookmarks").map(String::as_str),
+        Some("true" | "1")
+    );
+    let send_initial = matches!(
+        ctx.query.get("sendInitialEvents").map(String::as_str),
+        Some("true" | "1")
+    );
     let timeout = match ctx.query.get("timeoutSeconds") {
         Some(t) => Duration::from_secs(
             t.parse::<u64>()
@@ -145,7 +157,10 @@ pub async fn watch(ctx: &Context) -> Result<Response<Body>> {
         Err(too_old) => {
             // Upstream answers with a 200 stream holding one ERROR event.
             let status = ApiError::Expired {
-                message: format!("too old resource version: {} ({})", too_old.requested, too_old.oldest),
+                message: format!(
+                    "too old resource version: {} ({})",
+                    too_old.requested, too_old.oldest
+                ),
             }
             .status();
             let _ = sender.try_send(encode_line_value("ERROR", &status));
@@ -185,7 +200,9 @@ async fn stream(
     // initial events: it holds exactly the events after the subscription's revision.
     watcher.sent = subscription.revision;
     if send_initial {
-        let _ = sender.send(watcher.bookmark(subscription.revision, true)).await;
+        let _ = sender
+            .send(watcher.bookmark(subscription.revision, true))
+            .await;
     }
     let mut live = subscription.live;
     let mut bookmark = tokio::time::interval(BOOKMARK_INTERVAL);

@@ -133,14 +133,25 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
         } else {
             meta.remove("namespace");
         }
-        if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
+        if meta
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty())
+        {
             return Err(ApiError::bad_request(
                 "resourceVersion should not be set on objects to be created",
             ));
         }
-        let name_missing = meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty);
+        let name_missing = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
         if name_missing {
-            if let Some(base) = meta.get("generateName").and_then(Value::as_str).filter(|g| !g.is_empty()) {
+            if let Some(base) = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|g| !g.is_empty())
+            {
                 let name = generate_name(base);
                 meta.insert("name".into(), json!(name));
             } else {
@@ -159,16 +170,28 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
         }
         meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         meta.insert("creationTimestamp".into(), json!(now()));
-        for cleared in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for cleared in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             meta.remove(cleared);
         }
     }
     let name = api::meta::name(&obj).to_string();
     api::strategy::default(ctx.resource, &mut obj);
     api::strategy::prepare_for_create(ctx.resource, &mut obj);
-    invalid(ctx, &name, api::strategy::validate_create(ctx.resource, &obj))?;
+    invalid(
+        ctx,
+        &name,
+        api::strategy::validate_create(ctx.resource, &obj),
+    )?;
     admission::admit_create(ctx, &mut obj).await?;
-    invalid(ctx, &name, api::strategy::validate_create(ctx.resource, &obj))?;
+    invalid(
+        ctx,
+        &name,
+        api::strategy::validate_create(ctx.resource, &obj),
+    )?;
     let key = ctx.key(&name);
     if ctx.dry_run()? {
         if ctx.state.store.get(&key, 0).await?.kv.is_some() {
@@ -177,9 +200,17 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
                 name,
             });
         }
-        return Ok(with_warnings(respond(StatusCode::CREATED, ctx.format, &ctx.output(obj)?), &warnings));
+        return Ok(with_warnings(
+            respond(StatusCode::CREATED, ctx.format, &ctx.output(obj)?),
+            &warnings,
+        ));
     }
-    let kv = match ctx.state.store.create(&key, codec::encode_stored(&obj)).await {
+    let kv = match ctx
+        .state
+        .store
+        .create(&key, codec::encode_stored(&obj))
+        .await
+    {
         Ok(kv) => kv,
         Err(StoreError::AlreadyExists { .. }) => {
             return Err(ApiError::AlreadyExists {
@@ -190,7 +221,10 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
         Err(e) => return Err(e.into()),
     };
     codec::set_resource_version(&mut obj, kv.mod_revision);
-    Ok(with_warnings(respond(StatusCode::CREATED, ctx.format, &ctx.output(obj)?), &warnings))
+    Ok(with_warnings(
+        respond(StatusCode::CREATED, ctx.format, &ctx.output(obj)?),
+        &warnings,
+    ))
 }
 
 /// RFC 3339 time of now, in seconds, as Kubernetes writes timestamps.
@@ -244,15 +278,24 @@ pub async fn update(
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .filter(|rv| !rv.is_empty())
-        .map(|rv| rv.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion: {rv}"))))
+        .map(|rv| {
+            rv.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion: {rv}")))
+        })
         .transpose()?;
-    let written = write_with_retries(ctx, subresource, requested_rv, |_old| Ok(new.clone())).await?;
+    let written =
+        write_with_retries(ctx, subresource, requested_rv, |_old| Ok(new.clone())).await?;
     let response = respond(StatusCode::OK, ctx.format, &ctx.output(written)?);
     Ok(with_warnings(response, &warnings))
 }
 
 /// The patch types upstream accepts, by Content-Type.
-pub(super) fn apply_patch(ctx: &Context, content_type: &str, old: &Value, patch: &Value) -> Result<Value> {
+pub(super) fn apply_patch(
+    ctx: &Context,
+    content_type: &str,
+    old: &Value,
+    patch: &Value,
+) -> Result<Value> {
     let failed = |e: api::patch::PatchError| match e {
         api::patch::PatchError::Malformed(m) => ApiError::bad_request(m),
         api::patch::PatchError::Failed(m) => ApiError::Invalid {
@@ -335,13 +378,19 @@ pub(super) async fn write_with_retries(
         let mut new = make(&old)?;
         carry_over_metadata(&mut new, &old, ctx)?;
         match subresource {
-            Some(Subresource::Status) => api::strategy::prepare_for_status_update(ctx.resource, &mut new, &old),
+            Some(Subresource::Status) => {
+                api::strategy::prepare_for_status_update(ctx.resource, &mut new, &old)
+            }
             _ => {
                 api::strategy::default(ctx.resource, &mut new);
                 api::strategy::prepare_for_update(ctx.resource, &mut new, &old);
             }
         }
-        invalid(ctx, &ctx.info.name, api::strategy::validate_update(ctx.resource, &new, &old))?;
+        invalid(
+            ctx,
+            &ctx.info.name,
+            api::strategy::validate_update(ctx.resource, &new, &old),
+        )?;
         admission::admit_update(ctx, &mut new, &old).await?;
         codec::set_resource_version(&mut new, kv.mod_revision);
         if new == old || ctx.dry_run()? {
@@ -388,7 +437,11 @@ pub(super) async fn write_with_retries(
 fn carry_over_metadata(new: &mut Value, old: &Value, ctx: &Context) -> Result<()> {
     let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
     let meta = api::meta::metadata_mut(new);
-    if let Some(uid) = meta.get("uid").and_then(Value::as_str).filter(|u| !u.is_empty()) {
+    if let Some(uid) = meta
+        .get("uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    {
         if Some(uid) != old_meta.get("uid").and_then(Value::as_str) {
             return Err(ApiError::Conflict {
                 resource: ctx.qualified(),
@@ -440,7 +493,9 @@ mod tests {
         let name = generate_name("web-");
         assert_eq!(name.len(), 9);
         assert!(name.starts_with("web-"));
-        assert!(name[4..].chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
+        assert!(name[4..]
+            .chars()
+            .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
         assert_eq!(generate_name(&"a".repeat(80)).len(), 63);
     }
 }

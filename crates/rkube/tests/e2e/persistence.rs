@@ -10,19 +10,51 @@ fn restart_keeps_objects_and_credentials() {
     let mut cluster = Cluster::start();
     cluster.namespace("keep");
     cluster.configmap("keep", "c", &[("a", "b")]);
-    let rv = cluster.ok(&["get", "cm", "c", "-n", "keep", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    let rv = cluster.ok(&[
+        "get",
+        "cm",
+        "c",
+        "-n",
+        "keep",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
     let kubeconfig = std::fs::read_to_string(cluster.kubeconfig()).unwrap();
     cluster.restart();
-    assert_eq!(std::fs::read_to_string(cluster.kubeconfig()).unwrap(), kubeconfig);
-    assert_eq!(cluster.ok(&["get", "cm", "c", "-n", "keep", "-o", "jsonpath={.data.a}"]), "b");
+    assert_eq!(
+        std::fs::read_to_string(cluster.kubeconfig()).unwrap(),
+        kubeconfig
+    );
+    assert_eq!(
+        cluster.ok(&["get", "cm", "c", "-n", "keep", "-o", "jsonpath={.data.a}"]),
+        "b"
+    );
     // Revisions keep growing after a restart.
     cluster.ok(&["label", "cm", "c", "-n", "keep", "x=y"]);
-    let after: i64 = cluster.ok(&["get", "cm", "c", "-n", "keep", "-o", "jsonpath={.metadata.resourceVersion}"]).parse().unwrap();
+    let after: i64 = cluster
+        .ok(&[
+            "get",
+            "cm",
+            "c",
+            "-n",
+            "keep",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ])
+        .parse()
+        .unwrap();
     assert!(after > rv.parse::<i64>().unwrap());
     // A watch from before the restart is too old for the new cache: 410 as an ERROR event.
-    let (code, body) = cluster.http().get(&format!("/api/v1/namespaces/keep/configmaps?watch=1&resourceVersion=1&timeoutSeconds=1"));
+    let (code, body) = cluster
+        .http()
+        .get("/api/v1/namespaces/keep/configmaps?watch=1&resourceVersion=1&timeoutSeconds=1");
     assert_eq!(code, 200);
-    assert!(body.contains("\"type\":\"ERROR\"") && body.contains("\"code\":410") && body.contains("too old resource version"), "{body}");
+    assert!(
+        body.contains("\"type\":\"ERROR\"")
+            && body.contains("\"code\":410")
+            && body.contains("too old resource version"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -41,14 +73,37 @@ fn sigkill_loses_no_acknowledged_write() {
                 while Instant::now() < stop_at + Duration::from_secs(2) {
                     let name = format!("w{w}-{i}");
                     i += 1;
-                    let body = format!(r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}"}}}}"#);
+                    let body = format!(
+                        r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}"}}}}"#
+                    );
                     let tls = http_dir.join("tls");
                     let out = std::process::Command::new("curl")
-                        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-X", "POST", "-H", "Content-Type: application/json"])
-                        .arg("--cacert").arg(tls.join("ca.crt"))
-                        .arg("--cert").arg(tls.join("admin.crt"))
-                        .arg("--key").arg(tls.join("admin.key"))
-                        .args(["--data", &body, &format!("https://127.0.0.1:{port}/api/v1/namespaces/default/configmaps")])
+                        .args([
+                            "-s",
+                            "-o",
+                            "/dev/null",
+                            "-w",
+                            "%{http_code}",
+                            "--max-time",
+                            "5",
+                            "-X",
+                            "POST",
+                            "-H",
+                            "Content-Type: application/json",
+                        ])
+                        .arg("--cacert")
+                        .arg(tls.join("ca.crt"))
+                        .arg("--cert")
+                        .arg(tls.join("admin.crt"))
+                        .arg("--key")
+                        .arg(tls.join("admin.key"))
+                        .args([
+                            "--data",
+                            &body,
+                            &format!(
+                                "https://127.0.0.1:{port}/api/v1/namespaces/default/configmaps"
+                            ),
+                        ])
                         .output();
                     match out {
                         Ok(out) if out.stdout == b"201" => acknowledged.lock().unwrap().push(name),
@@ -64,9 +119,21 @@ fn sigkill_loses_no_acknowledged_write() {
         writer.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() > 10, "too few writes to test: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > 10,
+        "too few writes to test: {}",
+        acknowledged.len()
+    );
     cluster.restart();
     let stored = cluster.ok(&["get", "cm", "-n", "default", "-o", "name"]);
-    let missing: Vec<&String> = acknowledged.iter().filter(|n| !stored.contains(&format!("configmap/{n}\n"))).collect();
-    assert!(missing.is_empty(), "{} of {} acknowledged writes lost: {missing:?}", missing.len(), acknowledged.len());
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|n| !stored.contains(&format!("configmap/{n}\n")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {missing:?}",
+        missing.len(),
+        acknowledged.len()
+    );
 }

@@ -44,7 +44,12 @@ impl Cluster {
             .arg("server")
             .arg("--data-dir")
             .arg(self.dir.path())
-            .args(["--bind-address", "127.0.0.1", "--secure-port", &port.to_string()])
+            .args([
+                "--bind-address",
+                "127.0.0.1",
+                "--secure-port",
+                &port.to_string(),
+            ])
             .args(&self.extra_args)
             .env("RKUBE_LOG", "warn")
             .stdout(Stdio::null())
@@ -125,7 +130,13 @@ impl Cluster {
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         let run = self.kubectl(args);
-        assert!(run.success, "kubectl {} failed:\n{}{}", args.join(" "), run.stdout, run.stderr);
+        assert!(
+            run.success,
+            "kubectl {} failed:\n{}{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        );
         run.stdout
     }
 
@@ -133,7 +144,13 @@ impl Cluster {
     #[track_caller]
     pub fn ok_stdin(&self, args: &[&str], stdin: &str) -> String {
         let run = self.kubectl_stdin(args, Some(stdin));
-        assert!(run.success, "kubectl {} failed:\n{}{}", args.join(" "), run.stdout, run.stderr);
+        assert!(
+            run.success,
+            "kubectl {} failed:\n{}{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        );
         run.stdout
     }
 
@@ -141,7 +158,12 @@ impl Cluster {
     #[track_caller]
     pub fn fails(&self, args: &[&str]) -> String {
         let run = self.kubectl(args);
-        assert!(!run.success, "kubectl {} succeeded but should not have:\n{}", args.join(" "), run.stdout);
+        assert!(
+            !run.success,
+            "kubectl {} succeeded but should not have:\n{}",
+            args.join(" "),
+            run.stdout
+        );
         run.stderr
     }
 
@@ -155,14 +177,24 @@ impl Cluster {
     /// Creates a namespace through `kubectl create -f` (JSON on the wire).
     #[track_caller]
     pub fn namespace(&self, name: &str) {
-        self.ok_stdin(&["create", "-f", "-"], &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"));
+        self.ok_stdin(
+            &["create", "-f", "-"],
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"),
+        );
     }
 
     /// Creates a configmap through `kubectl create -f` (JSON on the wire).
     #[track_caller]
     pub fn configmap(&self, namespace: &str, name: &str, data: &[(&str, &str)]) {
-        let data: String = data.iter().map(|(k, v)| format!("  {k}: \"{v}\"\n")).collect();
-        let data = if data.is_empty() { "data: {}\n".to_string() } else { format!("data:\n{data}") };
+        let data: String = data
+            .iter()
+            .map(|(k, v)| format!("  {k}: \"{v}\"\n"))
+            .collect();
+        let data = if data.is_empty() {
+            "data: {}\n".to_string()
+        } else {
+            format!("data:\n{data}")
+        };
         self.ok_stdin(
             &["create", "-f", "-"],
             &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\n{data}"),
@@ -193,7 +225,11 @@ pub struct Run {
 /// Runs a command to completion, killing it after `timeout`.
 pub fn run(command: &mut Command, stdin: Option<&str>, timeout: Duration) -> Run {
     command
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn command");
@@ -211,7 +247,11 @@ pub fn run(command: &mut Command, stdin: Option<&str>, timeout: Duration) -> Run
             None => std::thread::sleep(Duration::from_millis(10)),
         }
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().expect("output");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("output");
     Run {
         success: status.success(),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -234,7 +274,9 @@ pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool
 
 /// The path of a test fixture.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// An HTTP request straight to the API server with the admin certificate, for
@@ -252,12 +294,26 @@ impl Cluster {
 impl Http<'_> {
     /// Sends `method path` with an optional body and content type; returns the
     /// status code and the body.
-    pub fn send(&self, method: &str, path: &str, content_type: &str, body: Option<&[u8]>) -> (u16, String) {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<&[u8]>,
+    ) -> (u16, String) {
         let tls = self.cluster.dir.path().join("tls");
         let url = format!("https://127.0.0.1:{}{path}", self.cluster.port);
         let mut command = Command::new("curl");
         command
-            .args(["-s", "-X", method, "-w", "\n%{http_code}", "--max-time", "30"])
+            .args([
+                "-s",
+                "-X",
+                method,
+                "-w",
+                "\n%{http_code}",
+                "--max-time",
+                "30",
+            ])
             .arg("--cacert")
             .arg(tls.join("ca.crt"))
             .arg("--cert")
@@ -267,9 +323,15 @@ impl Http<'_> {
             .args(["-H", &format!("Content-Type: {content_type}")]);
         let body_file;
         if let Some(body) = body {
-            body_file = self.cluster.dir.path().join(format!("body-{}", std::process::id()));
+            body_file = self
+                .cluster
+                .dir
+                .path()
+                .join(format!("body-{}", std::process::id()));
             std::fs::write(&body_file, body).expect("write body");
-            command.arg("--data-binary").arg(format!("@{}", body_file.display()));
+            command
+                .arg("--data-binary")
+                .arg(format!("@{}", body_file.display()));
         }
         command.arg(&url);
         let out = run(&mut command, None, Duration::from_secs(40));
