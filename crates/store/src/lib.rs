@@ -11,8 +11,8 @@
 //!   into shared transactions, acknowledged only once the transaction is durable;
 //! - [`etcd::EtcdStore`], a real etcd cluster through the etcd v3 gRPC API.
 //!
-//! Both run the same conformance suite ([`testing`]), so the API server never
-//! needs to know which one it has.
+//! Both run the same conformance suite (`testing`, behind the `test-util`
+//! feature), so the API server never needs to know which one it has.
 //!
 //! Only the `apiserver` crate may depend on this crate (see ARCHITECTURE.md).
 
@@ -180,6 +180,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// Every write that returns `Ok` is durable: it survives a crash of the process
 /// (and, for etcd, of a minority of the cluster).
+///
+/// Keys must not be empty (`InvalidRequest`), as in etcd.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The current revision of the whole store.
@@ -217,11 +219,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Watches every change under `prefix` committed after revision `after`, each
     /// exactly once and in revision order. `after` = 0 means from now on.
-    /// `Compacted` if changes after `after` are no longer kept.
+    /// `Compacted` if changes after `after` are no longer kept, that is if `after`
+    /// is below the compacted revision; `FutureRevision` if `after` is above the
+    /// current revision. An idle watch yields a progress batch about once a second.
     async fn watch(&self, prefix: &str, after: Revision) -> Result<WatchStream>;
 
     /// Forgets the history before `revision`: reads and watches at older
     /// revisions fail with `Compacted`. The latest value of every key is kept.
+    /// Compacting at or below the compacted revision does nothing;
+    /// `FutureRevision` if `revision` is above the current revision.
     async fn compact(&self, revision: Revision) -> Result<()>;
 }
 
