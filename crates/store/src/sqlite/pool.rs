@@ -17,7 +17,7 @@ use crate::StoreError;
 pub(crate) struct ReadPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl ReadPool {
@@ -25,7 +25,7 @@ impl ReadPool {
         ReadPool {
             path,
             idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(size.max(1)),
+            permits: Arc::new(Semaphore::new(size.max(1))),
         }
     }
 
@@ -36,13 +36,15 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
+        // The permit moves into the blocking task: a caller that gives up does
+        // not free a slot while its read still runs.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| StoreError::Closed)?;
         let pool = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.take()?;
             let result = (|| {
                 let tx = conn.transaction()?;

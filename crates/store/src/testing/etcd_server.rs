@@ -29,10 +29,12 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Attempts with fresh ports, in case another process took a port meanwhile.
 const ATTEMPTS: usize = 3;
 
-/// The etcd binary, if there is one.
+/// The etcd binary, if there is one: `RKUBE_ETCD_BIN` when set (and only if
+/// it names a file), else `/usr/bin/etcd`, else `etcd` on the PATH.
 pub fn etcd_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(ETCD_BINARY_ENV) {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let default = Path::new(DEFAULT_ETCD_BINARY);
     if default.exists() {
@@ -177,6 +179,12 @@ impl EtcdCluster {
                 .arg(&token)
                 .arg("--initial-cluster-state")
                 .arg("new")
+                // Twice etcd's defaults, so that a loaded test machine does not
+                // trigger needless elections.
+                .arg("--heartbeat-interval")
+                .arg("200")
+                .arg("--election-timeout")
+                .arg("2000")
                 .arg("--experimental-watch-progress-notify-interval")
                 .arg(format!("{}ms", progress_notify_interval.as_millis()))
                 .stdin(Stdio::null())
