@@ -253,7 +253,11 @@ pub(crate) fn range(
     revision: Option<Revision>,
     limit: usize,
 ) -> Result<(Vec<KeyValue>, i64), StoreError> {
-    let limit = if limit == 0 { -1 } else { limit as i64 };
+    let limit = if limit == 0 {
+        -1
+    } else {
+        i64::try_from(limit).unwrap_or(-1)
+    };
     let end = bounds.end_param();
     let (rows, count) = match revision {
         None => {
