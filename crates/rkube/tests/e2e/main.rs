@@ -3,6 +3,7 @@
 mod support;
 
 mod discovery;
+mod etcd;
 mod errors;
 mod objects;
 mod persistence;
