@@ -6,9 +6,14 @@ use serde_json::Value;
 use crate::{FieldError, ResourceInfo};
 
 mod decode;
+mod defaults;
 mod deserializer;
 mod fields;
+pub(crate) mod json;
+mod prepare;
+pub mod quantity;
 pub(crate) mod types;
+mod validate;
 
 /// Why a request body does not decode as the resource's type (400 BadRequest).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,42 +44,36 @@ pub fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, DecodeErr
 
 /// Applies upstream's defaults (the `SetDefaults_*` functions) to a decoded object.
 pub fn default(resource: &ResourceInfo, obj: &mut Value) {
-    let _ = (resource, obj);
-    unimplemented!()
+    defaults::default(resource, obj);
 }
 
 /// Prepares a new object for storage: drops `status` for resources with a status
 /// subresource (as upstream's `PrepareForCreate`), sets `metadata.generation` to 1.
 pub fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
-    let _ = (resource, obj);
-    unimplemented!()
+    prepare::prepare_for_create(resource, obj);
 }
 
 /// Prepares an update of the main resource: keeps the old `status` for resources
 /// with a status subresource, and bumps `metadata.generation` when anything but
 /// metadata and status changed.
 pub fn prepare_for_update(resource: &ResourceInfo, new: &mut Value, old: &Value) {
-    let _ = (resource, new, old);
-    unimplemented!()
+    prepare::prepare_for_update(resource, new, old);
 }
 
 /// Prepares an update through the status subresource: only `status` (and, as
 /// upstream, nothing of spec) changes.
 pub fn prepare_for_status_update(resource: &ResourceInfo, new: &mut Value, old: &Value) {
-    let _ = (resource, new, old);
-    unimplemented!()
+    prepare::prepare_for_status_update(resource, new, old);
 }
 
 /// Validates a new object, metadata included.
 pub fn validate_create(resource: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
-    let _ = (resource, obj);
-    unimplemented!()
+    validate::validate_create(resource, obj)
 }
 
 /// Validates an update, including upstream's immutable fields.
 pub fn validate_update(resource: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError> {
-    let _ = (resource, new, old);
-    unimplemented!()
+    validate::validate_update(resource, new, old)
 }
 
 /// The value of a field label for field selectors, `Err` naming the label if
@@ -83,3 +82,6 @@ pub fn validate_update(resource: &ResourceInfo, new: &Value, old: &Value) -> Vec
 pub fn field_label(resource: &ResourceInfo, obj: &Value, label: &str) -> Result<String, String> {
     fields::field_label(resource, obj, label)
 }
+
+#[cfg(test)]
+mod tests;

@@ -106,6 +106,24 @@ impl FieldError {
         Self::new(ErrorType::Invalid, field, Some(value.into()), detail)
     }
 
+    /// `field: Invalid value: <go>: detail`, where the bad value is shown as the Go
+    /// text `go` (for values upstream prints with `%#v`, such as a
+    /// `v1.LabelSelector{...}`). The value is kept as `{"$goValue": go}`.
+    pub fn invalid_go(
+        field: impl Into<String>,
+        go: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        let mut value = serde_json::Map::new();
+        value.insert(GO_VALUE_KEY.into(), Value::String(go.into()));
+        Self::new(
+            ErrorType::Invalid,
+            field,
+            Some(Value::Object(value)),
+            detail,
+        )
+    }
+
     /// `field: Unsupported value: <value>: supported values: "a", "b"`.
     pub fn not_supported(
         field: impl Into<String>,
@@ -189,10 +207,16 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// The key of a bad value given as Go text (see [`FieldError::invalid_go`]).
+const GO_VALUE_KEY: &str = "$goValue";
+
 /// A value as Go's `%v`/`%q` prints it in a field error: strings quoted, numbers
 /// and booleans bare, a null as `"null"`, lists of strings as `[]string{"a", "b"}`,
-/// anything else as JSON.
+/// maps of strings as `map[string]string{"a":"b"}`, anything else as JSON.
 fn go_value(value: &Value) -> String {
+    if let Some(Value::String(go)) = value.get(GO_VALUE_KEY) {
+        return go.clone();
+    }
     match value {
         Value::Null => go_quote("null"),
         Value::String(s) => go_quote(s),
@@ -205,8 +229,68 @@ fn go_value(value: &Value) -> String {
                 .collect();
             format!("[]string{{{}}}", quoted.join(", "))
         }
+        Value::Object(map) if map.values().all(Value::is_string) => go_string_map(value),
         other => other.to_string(),
     }
+}
+
+/// A `map[string]string` as Go's `%#v` prints it: `map[string]string{"a":"b", "c":"d"}`,
+/// or `map[string]string(nil)` for none.
+pub fn go_string_map(value: &Value) -> String {
+    match value.as_object() {
+        None => "map[string]string(nil)".to_string(),
+        Some(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        go_quote(k),
+                        go_quote(v.as_str().unwrap_or_default())
+                    )
+                })
+                .collect();
+            format!("map[string]string{{{}}}", entries.join(", "))
+        }
+    }
+}
+
+/// A `*metav1.LabelSelector` as upstream's field errors print it:
+/// `v1.LabelSelector{MatchLabels:map[string]string{"app":"web"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`.
+pub fn go_label_selector(selector: &Value) -> String {
+    if selector.is_null() {
+        return "null".to_string();
+    }
+    let expressions = match selector.get("matchExpressions").and_then(Value::as_array) {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(list) => {
+            let items: Vec<String> = list
+                .iter()
+                .map(|e| {
+                    let text =
+                        |k: &str| go_quote(e.get(k).and_then(Value::as_str).unwrap_or_default());
+                    let values = match e.get("values").and_then(Value::as_array) {
+                        None => "[]string(nil)".to_string(),
+                        Some(vs) => {
+                            let quoted: Vec<String> = vs
+                                .iter()
+                                .map(|v| go_quote(v.as_str().unwrap_or_default()))
+                                .collect();
+                            format!("[]string{{{}}}", quoted.join(", "))
+                        }
+                    };
+                    format!(
+                        "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{values}}}",
+                        text("key"),
+                        text("operator")
+                    )
+                })
+                .collect();
+            format!("[]v1.LabelSelectorRequirement{{{}}}", items.join(", "))
+        }
+    };
+    let labels = go_string_map(selector.get("matchLabels").unwrap_or(&Value::Null));
+    format!("v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:{expressions}}}")
 }
 
 /// A string as Go's `strconv.Quote` writes it.

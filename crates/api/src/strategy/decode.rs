@@ -37,7 +37,10 @@ pub(super) fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, De
         },
     );
     match typed {
-        Some(result) => result,
+        Some(result) => result.map(|mut decoded| {
+            prune_added_empties(&mut decoded.object, &body, true);
+            decoded
+        }),
         None => {
             // Not a built-in type: nothing to check the fields against.
             if let Value::Object(map) = &mut body {
@@ -49,6 +52,34 @@ pub(super) fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, De
                 unknown_fields: Vec::new(),
             })
         }
+    }
+}
+
+/// Removes the empty objects and lists the typed form added for fields the body
+/// did not have. `k8s-openapi` makes fields the OpenAPI schema calls required
+/// non-optional, so an absent `spec.selector` would come back as `{}`; Go keeps
+/// such pointer fields nil, and validation must see them missing.
+fn prune_added_empties(output: &mut Value, input: &Value, top: bool) {
+    match (output, input) {
+        (Value::Object(out), Value::Object(inp)) => {
+            out.retain(|key, value| {
+                let absent = inp.get(key).is_none_or(Value::is_null);
+                let empty = matches!(value, Value::Object(m) if m.is_empty())
+                    || matches!(value, Value::Array(a) if a.is_empty());
+                !(absent && empty && !(top && key == "metadata"))
+            });
+            for (key, value) in out.iter_mut() {
+                if let Some(original) = inp.get(key) {
+                    prune_added_empties(value, original, false);
+                }
+            }
+        }
+        (Value::Array(out), Value::Array(inp)) if out.len() == inp.len() => {
+            for (value, original) in out.iter_mut().zip(inp) {
+                prune_added_empties(value, original, false);
+            }
+        }
+        _ => {}
     }
 }
 
