@@ -29,7 +29,7 @@ pub enum ApiError {
         detail: String,
     },
     /// The object is invalid; `kind` is the object's kind ("Pod").
-    #[error("{kind} \"{name}\" is invalid: {}", join_field_errors(.errors))]
+    #[error("{kind}{} \"{name}\" is invalid: {}", group_suffix(.group), join_field_errors(.errors))]
     Invalid {
         kind: String,
         group: String,
@@ -51,6 +51,14 @@ pub enum ApiError {
     Timeout { message: String },
     #[error("{message}")]
     Internal { message: String },
+}
+
+fn group_suffix(group: &str) -> String {
+    if group.is_empty() {
+        String::new()
+    } else {
+        format!(".{group}")
+    }
 }
 
 fn join_field_errors(errors: &[FieldError]) -> String {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Response, StatusCode};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use serde_json::Value;
 
 use crate::error::{ApiError, Result};
@@ -107,30 +107,30 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    // Refuse by the declared length before reading, so a client waiting on
-    // `Expect: 100-continue` gets the answer instead of a closed connection.
-    if body.size_hint().lower() > MAX_REQUEST_BODY as u64 {
+    // Read frame by frame; past the limit keep draining (up to a bound) so the
+    // client finishes sending and reads the 413 instead of a reset connection.
+    const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+    let mut body = std::pin::pin!(body);
+    let mut buffer = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|error| ApiError::bad_request(format!("reading the request body: {error}")))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= MAX_REQUEST_BODY {
+                buffer.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if total > MAX_REQUEST_BODY {
         return Err(ApiError::RequestEntityTooLarge {
             limit: MAX_REQUEST_BODY,
         });
     }
-    match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) => {
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(ApiError::RequestEntityTooLarge {
-                    limit: MAX_REQUEST_BODY,
-                })
-            } else {
-                Err(ApiError::bad_request(format!(
-                    "reading the request body: {error}"
-                )))
-            }
-        }
-    }
+    Ok(buffer.freeze())
 }
 
 /// The media type of the request body, without parameters.

@@ -68,9 +68,12 @@ async fn open_store(args: &ControlPlaneArgs, data_dir: &std::path::Path) -> Resu
             .with_context(|| format!("opening the embedded store {}", path.display()))?;
         Ok(Arc::new(store))
     } else {
-        let store = store::etcd::EtcdStore::connect(&args.etcd_endpoints, store::etcd::Config::default())
-            .await
-            .with_context(|| format!("connecting to etcd at {}", args.etcd_endpoints.join(",")))?;
+        let store =
+            store::etcd::EtcdStore::connect(&args.etcd_endpoints, store::etcd::Config::default())
+                .await
+                .with_context(|| {
+                    format!("connecting to etcd at {}", args.etcd_endpoints.join(","))
+                })?;
         Ok(Arc::new(store))
     }
 }

@@ -19,24 +19,73 @@ fn scenario(members: usize) {
     let file = fixture("workloads.yaml");
     cluster.ok(&["apply", "-n", "on-etcd", "-f", file.to_str().unwrap()]);
     assert_eq!(
-        cluster.ok(&["get", "pods,cm", "-n", "on-etcd", "-l", "app=web", "-o", "name"]).lines().count(),
+        cluster
+            .ok(&["get", "pods,cm", "-n", "on-etcd", "-l", "app=web", "-o", "name"])
+            .lines()
+            .count(),
         2
     );
     cluster.ok(&["label", "cm", "web-config", "-n", "on-etcd", "env=prod"]);
-    let rv = cluster.ok(&["get", "cm", "web-config", "-n", "on-etcd", "-o", "jsonpath={.metadata.resourceVersion}"]);
-    cluster.ok(&["patch", "cm", "web-config", "-n", "on-etcd", "--type=merge", "-p", r#"{"data":{"greeting":"bye"}}"#]);
+    let rv = cluster.ok(&[
+        "get",
+        "cm",
+        "web-config",
+        "-n",
+        "on-etcd",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    cluster.ok(&[
+        "patch",
+        "cm",
+        "web-config",
+        "-n",
+        "on-etcd",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"greeting":"bye"}}"#,
+    ]);
     let (_, body) = cluster.http().get(&format!(
         "/api/v1/namespaces/on-etcd/configmaps?watch=1&resourceVersion={rv}&timeoutSeconds=1"
     ));
-    assert!(body.contains("\"type\":\"MODIFIED\"") && body.contains("bye"), "{body}");
+    assert!(
+        body.contains("\"type\":\"MODIFIED\"") && body.contains("bye"),
+        "{body}"
+    );
     // The API server keeps no state of its own: a restart finds everything in etcd.
     cluster.restart();
     assert_eq!(
-        cluster.ok(&["get", "cm", "web-config", "-n", "on-etcd", "-o", "jsonpath={.data.greeting}"]),
+        cluster.ok(&[
+            "get",
+            "cm",
+            "web-config",
+            "-n",
+            "on-etcd",
+            "-o",
+            "jsonpath={.data.greeting}"
+        ]),
         "bye"
     );
-    cluster.ok(&["delete", "-n", "on-etcd", "-f", file.to_str().unwrap(), "--wait=true", "--timeout=30s"]);
-    assert_eq!(cluster.ok(&["get", "deploy,svc,cm,secret,pods", "-n", "on-etcd", "-o", "name"]), "");
+    cluster.ok(&[
+        "delete",
+        "-n",
+        "on-etcd",
+        "-f",
+        file.to_str().unwrap(),
+        "--wait=true",
+        "--timeout=30s",
+    ]);
+    assert_eq!(
+        cluster.ok(&[
+            "get",
+            "deploy,svc,cm,secret,pods",
+            "-n",
+            "on-etcd",
+            "-o",
+            "name"
+        ]),
+        ""
+    );
     drop(cluster);
     drop(etcd);
 }

@@ -3,8 +3,8 @@
 mod support;
 
 mod discovery;
-mod etcd;
 mod errors;
+mod etcd;
 mod objects;
 mod persistence;
 mod watch;
