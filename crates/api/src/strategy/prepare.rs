@@ -7,7 +7,6 @@ use serde_json::{json, Map, Value};
 
 use super::json::{each_object, object, object_opt, str_of};
 use super::quantity::Quantity;
-use super::types::{visit_type, TypeVisitor};
 use crate::resource::Subresource;
 use crate::ResourceInfo;
 
@@ -34,12 +33,7 @@ const DAEMONSET_TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.gener
 /// True for a resource this crate has no type for (a custom resource), which
 /// gets the generic strategy of custom resources.
 fn is_custom(resource: &ResourceInfo) -> bool {
-    struct Known;
-    impl TypeVisitor for Known {
-        type Output = ();
-        fn visit<T>(self) {}
-    }
-    visit_type(resource, Known).is_none()
+    !super::types::is_builtin(resource)
 }
 
 fn uses_generation(resource: &ResourceInfo) -> bool {

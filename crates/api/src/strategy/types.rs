@@ -86,3 +86,17 @@ pub(crate) fn visit_type<V: TypeVisitor>(resource: &ResourceInfo, visitor: V) ->
     };
     Some(output)
 }
+
+/// True if `resource` is one of the built-in resources with an upstream type.
+pub(crate) fn is_builtin(resource: &ResourceInfo) -> bool {
+    struct Known;
+    impl TypeVisitor for Known {
+        type Output = ();
+        fn visit<T>(self)
+        where
+            T: k8s_openapi::Resource + DeserializeOwned + Serialize,
+        {
+        }
+    }
+    visit_type(resource, Known).is_some()
+}
