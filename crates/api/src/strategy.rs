@@ -34,10 +34,10 @@ pub struct Decoded {
 /// Decodes `body` as an object of `resource` (checking field types) and normalises it.
 ///
 /// As upstream's codec, an absent `apiVersion` or `kind` defaults to the
-/// resource's; one naming another resource is an error. The error's message is
-/// the whole message of the 400 response, as upstream words it (`Pod in version
-/// "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct
-/// field PodSpec.spec.containers of type array`).
+/// resource's; one naming another resource is an error. A field of the wrong
+/// type gives upstream's detail (`json: cannot unmarshal string into Go struct
+/// field PodSpec.spec.containers of type array`), which the API server prefixes
+/// with `Pod in version "v1" cannot be handled as a Pod: `.
 pub fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, DecodeError> {
     decode::decode(resource, body)
 }

@@ -115,11 +115,9 @@ fn check_type_meta(resource: &ResourceInfo, body: &Value) -> Result<(), DecodeEr
     let expected_version = resource.api_version();
     if let Some(kind) = kind {
         if kind != resource.kind {
-            let version = api_version.unwrap_or(&expected_version);
-            let short_version = version.rsplit('/').next().unwrap_or(version);
             return Err(DecodeError(format!(
-                "{kind} in version \"{short_version}\" cannot be handled as a {}: the kind in the data ({kind}) does not match the expected kind ({})",
-                resource.kind, resource.kind
+                "the kind in the data ({kind}) does not match the expected kind ({})",
+                resource.kind
             )));
         }
     }
@@ -159,8 +157,8 @@ impl TypeVisitor for Typed<'_> {
     }
 }
 
-/// Upstream's message for a body that does not decode:
-/// `Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal ...`.
+/// Upstream's detail for a body that does not decode (`json: cannot unmarshal
+/// ...`); the API server prefixes `Pod in version "v1" cannot be handled as a Pod: `.
 fn message(resource: &ResourceInfo, error: &deserializer::Error) -> String {
     let detail = match (&error.problem, &error.path) {
         (Problem::Type { got, want }, Some(path)) => format!(
@@ -174,10 +172,7 @@ fn message(resource: &ResourceInfo, error: &deserializer::Error) -> String {
         (Problem::Other(text), Some(path)) => format!("{text} (in field {path})"),
         (Problem::Other(text), None) => text.clone(),
     };
-    format!(
-        "{} in version \"{}\" cannot be handled as a {}: {detail}",
-        resource.kind, resource.version, resource.kind
-    )
+    detail
 }
 
 /// A field path as Go's decoder writes it: without list indices.
@@ -234,22 +229,22 @@ mod tests {
         check(
             "pods",
             json!({"spec": {"containers": "x"}}),
-            Err("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type array"),
+            Err("json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type array"),
         );
         check(
             "pods",
             json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 1.5}]}]}}),
-            Err("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32"),
+            Err("json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32"),
         );
         check(
             "pods",
             json!({"metadata": {"labels": {"a": 1}}}),
-            Err("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 1 into Go struct field ObjectMeta.metadata.labels.a of type string"),
+            Err("json: cannot unmarshal number 1 into Go struct field ObjectMeta.metadata.labels.a of type string"),
         );
         check(
             "pods",
             json!({"spec": "x"}),
-            Err("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod.spec of type PodSpec"),
+            Err("json: cannot unmarshal string into Go struct field Pod.spec of type PodSpec"),
         );
         check(
             "pods",
@@ -263,7 +258,7 @@ mod tests {
         check(
             "pods",
             json!({"apiVersion": "v1", "kind": "Service"}),
-            Err("Service in version \"v1\" cannot be handled as a Pod: the kind in the data (Service) does not match the expected kind (Pod)"),
+            Err("the kind in the data (Service) does not match the expected kind (Pod)"),
         );
         check(
             "pods",
