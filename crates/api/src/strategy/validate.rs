@@ -7,10 +7,14 @@ use serde_json::Value;
 use crate::validation::{validate_object_meta, validate_object_meta_update, FieldError, NameRule};
 use crate::ResourceInfo;
 
+mod apps;
+mod batch;
 mod config;
+mod container;
+mod controller;
 mod pod;
+mod policy;
 mod service;
-mod workloads;
 
 /// How upstream validates the names of `resource`'s objects.
 pub(crate) fn name_rule(resource: &ResourceInfo) -> NameRule {
@@ -61,15 +65,15 @@ fn validate_kind(resource: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         ("", "ConfigMap") => config::validate_config_map(obj),
         ("", "Secret") => config::validate_secret(obj),
         ("", "Namespace") => config::validate_namespace(obj),
-        ("", "ReplicationController") => workloads::validate_replication_controller(obj),
-        ("apps", "Deployment") => workloads::validate_deployment(obj),
-        ("apps", "ReplicaSet") => workloads::validate_replica_set(obj),
-        ("apps", "StatefulSet") => workloads::validate_stateful_set(obj),
-        ("apps", "DaemonSet") => workloads::validate_daemon_set(obj),
-        ("batch", "Job") => workloads::validate_job(obj),
-        ("batch", "CronJob") => workloads::validate_cron_job(obj),
-        ("policy", "PodDisruptionBudget") => workloads::validate_pod_disruption_budget(obj),
-        ("autoscaling", _) => workloads::validate_horizontal_pod_autoscaler(obj),
+        ("", "ReplicationController") => apps::validate_replication_controller(obj),
+        ("apps", "Deployment") => apps::validate_deployment(obj),
+        ("apps", "ReplicaSet") => apps::validate_replica_set(obj),
+        ("apps", "StatefulSet") => apps::validate_stateful_set(obj),
+        ("apps", "DaemonSet") => apps::validate_daemon_set(obj),
+        ("batch", "Job") => batch::validate_job(obj),
+        ("batch", "CronJob") => batch::validate_cron_job(obj),
+        ("policy", "PodDisruptionBudget") => policy::validate_pod_disruption_budget(obj),
+        ("autoscaling", _) => policy::validate_horizontal_pod_autoscaler(obj),
         _ => Vec::new(),
     }
 }
@@ -82,10 +86,10 @@ fn validate_kind_update(resource: &ResourceInfo, new: &Value, old: &Value) -> Ve
             config::validate_immutable_data(resource.kind, new, old)
         }
         ("apps", "Deployment") | ("apps", "ReplicaSet") | ("apps", "DaemonSet") => {
-            workloads::validate_selector_immutable(new, old)
+            apps::validate_selector_immutable(new, old)
         }
-        ("apps", "StatefulSet") => workloads::validate_stateful_set_update(new, old),
-        ("batch", "Job") => workloads::validate_job_update(new, old),
+        ("apps", "StatefulSet") => apps::validate_stateful_set_update(new, old),
+        ("batch", "Job") => batch::validate_job_update(new, old),
         _ => Vec::new(),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::pod::validate_protocol;
+use super::container::validate_protocol;
 use crate::validation::{
     child, index, is_dns1123_label, is_dns1123_subdomain, is_valid_ip, is_valid_port_name,
     is_valid_port_num, validate_labels, FieldError,
