@@ -359,3 +359,88 @@ fn rbac_names_are_path_segments() {
         &["metadata.name: Invalid value: \"a/b\": may not contain '/'"],
     );
 }
+
+#[test]
+fn rbac_bindings() {
+    let binding = json!({"metadata": {"name": "b", "namespace": "default"},
+        "roleRef": {"kind": "Role", "name": "r"},
+        "subjects": [{"kind": "User", "name": "alice"}, {"kind": "ServiceAccount", "name": "sa"}]});
+    let (stored, errors) = create("rbac.authorization.k8s.io", "rolebindings", binding);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(stored["roleRef"]["apiGroup"], "rbac.authorization.k8s.io");
+    assert_eq!(
+        stored["subjects"][0]["apiGroup"],
+        "rbac.authorization.k8s.io"
+    );
+    let mut body = stored.clone();
+    body["roleRef"]["name"] = json!("other");
+    let (_, errors) = update("rbac.authorization.k8s.io", "rolebindings", &stored, body);
+    assert_eq!(
+        errors,
+        ["roleRef: Invalid value: rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"Role\", Name:\"other\"}: cannot change roleRef"]
+    );
+    check_errors(
+        "rbac.authorization.k8s.io",
+        "clusterrolebindings",
+        json!({"metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": "r"}, "subjects": [{"kind": "ServiceAccount", "name": "sa"}]}),
+        &[
+            "roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"",
+            "subjects[0].namespace: Required value",
+        ],
+    );
+    check_errors(
+        "rbac.authorization.k8s.io",
+        "roles",
+        json!({"metadata": {"name": "r", "namespace": "default"}, "rules": [{"resources": ["pods"]}]}),
+        &[
+            "rules[0].verbs: Required value: verbs must contain at least one value",
+            "rules[0].apiGroups: Required value: resource rules must supply at least one api group",
+        ],
+    );
+}
+
+#[test]
+fn other_kinds() {
+    check_errors(
+        "networking.k8s.io",
+        "ingresses",
+        json!({"metadata": {"name": "i", "namespace": "default"}, "spec": {"rules": [{"host": "a.example.com", "http": {"paths": [
+            {"path": "x", "pathType": "Prefix", "backend": {"service": {"name": "s", "port": {"number": 80}}}},
+            {"path": "/", "backend": {"service": {"name": "s"}}}
+        ]}}]}}),
+        &[
+            "spec.rules[0].http.paths[0].path: Invalid value: \"x\": must be an absolute path",
+            "spec.rules[0].http.paths[1].pathType: Required value: pathType must be specified",
+            "spec.rules[0].http.paths[1].backend.service.port: Required value: port name or number is required",
+        ],
+    );
+    check_errors(
+        "",
+        "persistentvolumeclaims",
+        json!({"metadata": {"name": "c", "namespace": "default"}, "spec": {}}),
+        &[
+            "spec.accessModes: Required value: at least 1 access mode is required",
+            "spec.resources[storage]: Required value",
+        ],
+    );
+    check_errors(
+        "",
+        "events",
+        json!({"metadata": {"name": "e.1", "namespace": "default"}, "involvedObject": {"kind": "Pod", "name": "p", "namespace": "other"}}),
+        &["involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"],
+    );
+    let (pc, errors) = create(
+        "scheduling.k8s.io",
+        "priorityclasses",
+        json!({"metadata": {"name": "high"}, "value": 1000}),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(pc["preemptionPolicy"], "PreemptLowerPriority");
+    let mut body = pc.clone();
+    body["value"] = json!(5);
+    let (_, errors) = update("scheduling.k8s.io", "priorityclasses", &pc, body);
+    assert_eq!(
+        errors,
+        ["value: Forbidden: may not be changed in an update."]
+    );
+}
