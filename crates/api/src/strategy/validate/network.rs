@@ -368,10 +368,10 @@ pub(super) fn validate_endpoint_slice(obj: &Value) -> Vec<FieldError> {
         for (j, address) in addresses.iter().enumerate() {
             let address = address.as_str().unwrap_or_default();
             let problems = match address_type {
-                "IPv4" if !address.parse::<std::net::Ipv4Addr>().is_ok() => {
+                "IPv4" if address.parse::<std::net::Ipv4Addr>().is_err() => {
                     vec!["must be a valid IPv4 address".to_string()]
                 }
-                "IPv6" if !address.parse::<std::net::Ipv6Addr>().is_ok() => {
+                "IPv6" if address.parse::<std::net::Ipv6Addr>().is_err() => {
                     vec!["must be a valid IPv6 address".to_string()]
                 }
                 "FQDN" => is_dns1123_subdomain(address),
