@@ -91,7 +91,7 @@ pub(super) fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
             root.insert("status".into(), json!({"phase": "Pending"}));
         }
         ("apps", "DaemonSet") => {
-            root.remove("status");
+            root.insert("status".into(), empty_status(resource));
             let metadata = object(root, "metadata");
             let annotations = object(metadata, "annotations");
             let current = annotations
@@ -104,13 +104,39 @@ pub(super) fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
             }
         }
         ("batch", "Job") => {
-            root.remove("status");
+            root.insert("status".into(), empty_status(resource));
             generate_job_selector(root);
         }
         _ if has_status => {
-            root.remove("status");
+            root.insert("status".into(), empty_status(resource));
         }
         _ => {}
+    }
+}
+
+/// The status a new object starts with: Go's zero status, with the fields Go
+/// always writes (the counters without `omitempty`).
+fn empty_status(resource: &ResourceInfo) -> Value {
+    match (resource.group, resource.version, resource.kind) {
+        ("", _, "Service") | ("networking.k8s.io", _, "Ingress") => json!({"loadBalancer": {}}),
+        ("", _, "ReplicationController") | ("apps", _, "ReplicaSet" | "StatefulSet") => {
+            json!({"replicas": 0})
+        }
+        ("apps", _, "DaemonSet") => json!({
+            "currentNumberScheduled": 0,
+            "numberMisscheduled": 0,
+            "desiredNumberScheduled": 0,
+            "numberReady": 0,
+        }),
+        ("policy", _, "PodDisruptionBudget") => json!({
+            "disruptionsAllowed": 0,
+            "currentHealthy": 0,
+            "desiredHealthy": 0,
+            "expectedPods": 0,
+        }),
+        ("autoscaling", "v1", _) => json!({"currentReplicas": 0, "desiredReplicas": 0}),
+        ("autoscaling", _, _) => json!({"desiredReplicas": 0}),
+        _ => Value::Object(Map::new()),
     }
 }
 

@@ -174,7 +174,7 @@ fn deployments() {
     assert_eq!(d["spec"]["revisionHistoryLimit"], 10);
     assert_eq!(d["spec"]["progressDeadlineSeconds"], 600);
     assert_eq!(d["metadata"]["generation"], 1);
-    assert_eq!(d.get("status"), None);
+    assert_eq!(d["status"], json!({}));
     check_errors(
         "apps",
         "deployments",
