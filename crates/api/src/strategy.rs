@@ -5,11 +5,17 @@ use serde_json::Value;
 
 use crate::{FieldError, ResourceInfo};
 
+pub use pods::{
+    bind_pod, prepare_for_ephemeral_containers_update, validate_binding,
+    validate_ephemeral_containers_update, BindError,
+};
+
 mod decode;
 mod defaults;
 mod deserializer;
 mod fields;
 pub(crate) mod json;
+mod pods;
 mod prepare;
 pub mod quantity;
 pub(crate) mod types;
