@@ -444,3 +444,32 @@ fn other_kinds() {
         ["value: Forbidden: may not be changed in an update."]
     );
 }
+
+#[test]
+fn kubectl_generated_manifest() {
+    // `kubectl create deployment web --image=nginx --dry-run=client -o json`.
+    let body = json!({
+        "kind": "Deployment", "apiVersion": "apps/v1",
+        "metadata": {"name": "web", "namespace": "default", "creationTimestamp": null, "labels": {"app": "web"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "nginx", "image": "nginx", "resources": {}}]}},
+            "strategy": {}},
+        "status": {}
+    });
+    let resource = resource("apps", "deployments");
+    let decoded = decode(resource, body.clone()).expect("decodes");
+    assert!(
+        decoded.unknown_fields.is_empty(),
+        "{:?}",
+        decoded.unknown_fields
+    );
+    let (d, errors) = create("apps", "deployments", body);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(d["spec"]["strategy"]["type"], "RollingUpdate");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["resources"],
+        json!({})
+    );
+    assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+}

@@ -31,6 +31,20 @@ pub(super) fn validate_container(
     is_init_or_ephemeral: bool,
 ) -> Vec<FieldError> {
     let mut errs = Vec::new();
+    // Only init containers may restart on their own (as sidecars).
+    match container.get("restartPolicy").and_then(Value::as_str) {
+        None => {}
+        Some(_) if !is_init_or_ephemeral => errs.push(FieldError::forbidden(
+            child(path, "restartPolicy"),
+            "may not be set for non-init containers",
+        )),
+        Some("Always") => {}
+        Some(other) => errs.push(FieldError::not_supported(
+            child(path, "restartPolicy"),
+            other,
+            &["Always"],
+        )),
+    }
     let name = text(container, "name");
     if name.is_empty() {
         errs.push(FieldError::required(child(path, "name"), ""));

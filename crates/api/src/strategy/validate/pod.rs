@@ -210,6 +210,29 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str) -> Vec<FieldError> {
             ));
         }
     }
+    if spec.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
+        for list in ["containers", "initContainers"] {
+            for (i, container) in items(spec.get(list)).iter().enumerate() {
+                for (j, port) in items(container.get("ports")).iter().enumerate() {
+                    let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
+                    let container_port = port
+                        .get("containerPort")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
+                    if host_port != 0 && host_port != container_port {
+                        errs.push(FieldError::invalid(
+                            child(
+                                &index(&child(&index(&child(path, list), i), "ports"), j),
+                                "containerPort",
+                            ),
+                            container_port,
+                            "must match `hostPort` when `hostNetwork` is true",
+                        ));
+                    }
+                }
+            }
+        }
+    }
     errs.extend(validate_tolerations(
         items(spec.get("tolerations")),
         &child(path, "tolerations"),
