@@ -12,6 +12,20 @@
 //! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]).
 //!
 //! Start at [`resource`], then [`strategy`].
+//!
+//! The API server runs a write as: [`strategy::decode`] (types checked against
+//! `k8s-openapi`, unknown fields collected), [`strategy::default`], then
+//! [`strategy::prepare_for_create`] or [`strategy::prepare_for_update`] (or
+//! [`strategy::prepare_for_status_update`]), then [`strategy::validate_create`]
+//! or [`strategy::validate_update`], whose [`FieldError`]s display exactly as
+//! upstream's. Patches are applied before decoding ([`patch`]); objects of a
+//! version other than the storage version go through [`convert::convert`] both
+//! ways. Pod subresources with their own rules are [`strategy::bind_pod`] and
+//! [`strategy::prepare_for_ephemeral_containers_update`].
+//!
+//! Upstream Kubernetes is the specification: each module names the upstream
+//! source it follows (validation messages, defaults, registry strategies,
+//! strategic merge patch), and behaviour that differs is documented where it is.
 
 pub mod convert;
 pub mod meta;
