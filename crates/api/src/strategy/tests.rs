@@ -131,6 +131,23 @@ fn pod_validation() {
 }
 
 #[test]
+fn pod_volumes_and_probes() {
+    check_errors(
+        "",
+        "pods",
+        pod(json!({"volumes": [{"name": "cfg", "configMap": {"items": [{"key": "k", "path": "/abs"}]}}, {"name": "cfg"}],
+            "containers": [{"name": "c", "image": "x", "livenessProbe": {"httpGet": {}}, "readinessProbe": {}}]})),
+        &[
+            "spec.volumes[0].configMap.name: Required value",
+            "spec.volumes[0].configMap.items[0].path: Invalid value: \"/abs\": must be a relative path",
+            "spec.volumes[1].name: Duplicate value: \"cfg\"",
+            "spec.containers[0].livenessProbe.httpGet.port: Invalid value: 0: must be between 1 and 65535, inclusive",
+            "spec.containers[0].readinessProbe: Required value: must specify a handler type",
+        ],
+    );
+}
+
+#[test]
 fn pod_update() {
     let (old, _) = create("", "pods", pod_body_with_image("nginx"));
     let mut body = old.clone();

@@ -338,6 +338,41 @@ fn validate_probe(probe: &Value, path: &str, success_must_be_one: bool) -> Vec<F
             "may not specify more than 1 handler type",
         ));
     }
+    for handler in ["httpGet", "tcpSocket"] {
+        let Some(action) = probe.get(handler).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let port_path = child(&child(path, handler), "port");
+        match action.get("port") {
+            Some(Value::String(name)) => {
+                for message in is_valid_port_name(name) {
+                    errs.push(FieldError::invalid(
+                        port_path.clone(),
+                        name.as_str(),
+                        message,
+                    ));
+                }
+            }
+            other => {
+                let number = other.and_then(Value::as_i64).unwrap_or(0);
+                for message in is_valid_port_num(number) {
+                    errs.push(FieldError::invalid(port_path.clone(), number, message));
+                }
+            }
+        }
+    }
+    if let Some(exec) = probe.get("exec").filter(|v| !v.is_null()) {
+        if exec
+            .get("command")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+        {
+            errs.push(FieldError::required(
+                child(&child(path, "exec"), "command"),
+                "",
+            ));
+        }
+    }
     for field in [
         "initialDelaySeconds",
         "timeoutSeconds",

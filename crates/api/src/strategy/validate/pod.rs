@@ -289,6 +289,7 @@ fn validate_volumes(volumes: &[Value], path: &str) -> (BTreeSet<String>, Vec<Fie
                 }
             }
         }
+        errs.extend(validate_volume_source(volume, &volume_path));
         if let Some(claim) = volume.get("persistentVolumeClaim") {
             if text(claim, "claimName").is_empty() {
                 errs.push(FieldError::required(
@@ -464,4 +465,83 @@ fn diff_paths(old: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
         (a, b) if a != b => out.push(path.to_string()),
         _ => {}
     }
+}
+
+/// The file mode of projected files: 0 to 0777.
+const MAX_FILE_MODE: i64 = 0o777;
+
+/// The fields of the common volume sources that upstream requires or checks.
+fn validate_volume_source(volume: &Value, path: &str) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let required = |source: &str, field: &str, errs: &mut Vec<FieldError>| {
+        if let Some(value) = volume.get(source).filter(|v| !v.is_null()) {
+            if text(value, field).is_empty() {
+                errs.push(FieldError::required(child(&child(path, source), field), ""));
+            }
+        }
+    };
+    required("configMap", "name", &mut errs);
+    required("secret", "secretName", &mut errs);
+    required("hostPath", "path", &mut errs);
+    required("nfs", "server", &mut errs);
+    required("nfs", "path", &mut errs);
+    required("csi", "driver", &mut errs);
+    for source in ["configMap", "secret", "downwardAPI", "projected"] {
+        let Some(value) = volume.get(source).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let source_path = child(path, source);
+        if let Some(mode) = value.get("defaultMode").and_then(Value::as_i64) {
+            if !(0..=MAX_FILE_MODE).contains(&mode) {
+                errs.push(FieldError::invalid(
+                    child(&source_path, "defaultMode"),
+                    mode,
+                    "must be a number between 0 and 0777 (octal), both inclusive",
+                ));
+            }
+        }
+        for (i, item) in items(value.get("items")).iter().enumerate() {
+            let item_path = index(&child(&source_path, "items"), i);
+            if source != "downwardAPI" && text(item, "key").is_empty() {
+                errs.push(FieldError::required(child(&item_path, "key"), ""));
+            }
+            let file = text(item, "path");
+            if file.is_empty() {
+                errs.push(FieldError::required(child(&item_path, "path"), ""));
+            } else if file.starts_with('/') {
+                errs.push(FieldError::invalid(
+                    child(&item_path, "path"),
+                    file,
+                    "must be a relative path",
+                ));
+            } else if file.split('/').any(|part| part == "..") {
+                errs.push(FieldError::invalid(
+                    child(&item_path, "path"),
+                    file,
+                    "must not contain '..'",
+                ));
+            }
+        }
+    }
+    if let Some(host_path) = volume.get("hostPath").filter(|v| !v.is_null()) {
+        const TYPES: &[&str] = &[
+            "",
+            "BlockDevice",
+            "CharDevice",
+            "Directory",
+            "DirectoryOrCreate",
+            "File",
+            "FileOrCreate",
+            "Socket",
+        ];
+        let kind = text(host_path, "type");
+        if !TYPES.contains(&kind) {
+            errs.push(FieldError::not_supported(
+                child(&child(path, "hostPath"), "type"),
+                kind,
+                TYPES,
+            ));
+        }
+    }
+    errs
 }
