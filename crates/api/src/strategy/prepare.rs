@@ -51,6 +51,11 @@ pub(super) fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
         let metadata = object(root, "metadata");
         metadata.remove("deletionTimestamp");
         metadata.remove("deletionGracePeriodSeconds");
+        // Upstream clears the namespace of cluster-scoped objects
+        // (`EnsureObjectNamespaceMatchesRequestNamespace`).
+        if !resource.namespaced {
+            metadata.remove("namespace");
+        }
         if uses_generation(resource) {
             metadata.insert("generation".into(), 1.into());
         } else {
@@ -148,6 +153,9 @@ pub(super) fn prepare_for_update(resource: &ResourceInfo, new: &mut Value, old: 
     let old_generation = old.pointer("/metadata/generation").cloned();
     {
         let metadata = object(root, "metadata");
+        if !resource.namespaced {
+            metadata.remove("namespace");
+        }
         match &old_generation {
             Some(generation) => metadata.insert("generation".into(), generation.clone()),
             None => metadata.remove("generation"),
@@ -312,6 +320,7 @@ fn keep_allocated_service_values(root: &mut Map<String, Value>, old: &Value) {
         }
     }
     if !same_type && str_of(spec, "type") == "ClusterIP" {
+        drop_type_dependent_fields(spec, old_spec);
         return;
     }
     let old_ports: Vec<Value> = old_spec
@@ -337,6 +346,39 @@ fn keep_allocated_service_values(root: &mut Map<String, Value>, old: &Value) {
     if super::json::unset(spec, "healthCheckNodePort") {
         if let Some(port) = old_spec.get("healthCheckNodePort") {
             spec.insert("healthCheckNodePort".into(), port.clone());
+        }
+    }
+}
+
+/// Upstream's `dropTypeDependentFields`: a Service that stops being reachable
+/// from outside loses the node ports, health check port and external traffic
+/// policy it still carries unchanged from before.
+fn drop_type_dependent_fields(spec: &mut Map<String, Value>, old_spec: &Map<String, Value>) {
+    let has_external_ips = spec
+        .get("externalIPs")
+        .and_then(Value::as_array)
+        .is_some_and(|ips| !ips.is_empty());
+    if has_external_ips {
+        return;
+    }
+    if spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy") {
+        spec.remove("externalTrafficPolicy");
+    }
+    if spec.get("healthCheckNodePort") == old_spec.get("healthCheckNodePort") {
+        spec.remove("healthCheckNodePort");
+    }
+    let old_ports: Vec<Value> = old_spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for port in each_object(spec, "ports") {
+        let unchanged = old_ports.iter().any(|old_port| {
+            old_port.get("port") == port.get("port")
+                && old_port.get("nodePort") == port.get("nodePort")
+        });
+        if unchanged {
+            port.remove("nodePort");
         }
     }
 }

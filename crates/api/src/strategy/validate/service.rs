@@ -65,6 +65,31 @@ pub(super) fn validate_service(obj: &Value) -> Vec<FieldError> {
             }
         }
     }
+    if is_headless(spec) && matches!(service_type, "NodePort" | "LoadBalancer") {
+        errs.push(FieldError::invalid(
+            "spec.clusterIPs[0]",
+            "None",
+            format!("may not be set to 'None' for {service_type} services"),
+        ));
+    }
+    let external_policy = text(spec, "externalTrafficPolicy");
+    let externally_accessible = matches!(service_type, "NodePort" | "LoadBalancer")
+        || (service_type == "ClusterIP" && !strings(spec.get("externalIPs")).is_empty());
+    if !external_policy.is_empty() {
+        if !externally_accessible {
+            errs.push(FieldError::invalid(
+                "spec.externalTrafficPolicy",
+                external_policy,
+                "may only be set for externally-accessible services",
+            ));
+        } else if external_policy != "Cluster" && external_policy != "Local" {
+            errs.push(FieldError::not_supported(
+                "spec.externalTrafficPolicy",
+                external_policy,
+                &["Cluster", "Local"],
+            ));
+        }
+    }
     let cluster_ip = text(spec, "clusterIP");
     if !cluster_ip.is_empty() && cluster_ip != "None" {
         for message in is_valid_ip(cluster_ip) {
