@@ -64,6 +64,14 @@ impl Context {
         }
     }
 
+    /// The object converted to the version it is stored in.
+    pub fn to_storage(&self, obj: Value) -> Result<Value> {
+        if self.resource.is_storage_version() {
+            return Ok(obj);
+        }
+        api::convert::convert(obj, self.resource.storage()).map_err(ApiError::internal)
+    }
+
     /// The object converted to the version of the request.
     pub fn output(&self, obj: Value) -> Result<Value> {
         if self.resource.is_storage_version() {

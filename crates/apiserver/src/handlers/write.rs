@@ -205,10 +205,11 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
             &warnings,
         ));
     }
+    let stored = ctx.to_storage(obj.clone())?;
     let kv = match ctx
         .state
         .store
-        .create(&key, codec::encode_stored(&obj))
+        .create(&key, codec::encode_stored(&stored))
         .await
     {
         Ok(kv) => kv,
@@ -372,6 +373,8 @@ pub(super) async fn write_with_retries(
     let key = ctx.key(&ctx.info.name);
     for _ in 0..MAX_CONFLICT_RETRIES {
         let (old, kv) = current(ctx, &key).await?;
+        // Work in the request's version; store in the storage version.
+        let old = ctx.output(old)?;
         if requested_rv.is_some_and(|rv| rv != kv.mod_revision) {
             return Err(conflict(ctx));
         }
@@ -417,7 +420,11 @@ pub(super) async fn write_with_retries(
         match ctx
             .state
             .store
-            .update(&key, codec::encode_stored(&new), kv.mod_revision)
+            .update(
+                &key,
+                codec::encode_stored(&ctx.to_storage(new.clone())?),
+                kv.mod_revision,
+            )
             .await
         {
             Ok(written) => {

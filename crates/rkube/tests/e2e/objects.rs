@@ -380,3 +380,31 @@ fn namespace_deletion_removes_its_objects() {
         ""
     );
 }
+
+#[test]
+fn versions_sharing_storage_convert() {
+    let cluster = Cluster::start();
+    let hpa = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: h\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  maxReplicas: 3\n  targetCPUUtilizationPercentage: 70\n";
+    cluster.ok_stdin(&["create", "-f", "-"], hpa);
+    let v2 = cluster.raw("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h");
+    assert_eq!(
+        v2["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        70
+    );
+    cluster.ok(&[
+        "patch",
+        "hpa.v1.autoscaling",
+        "h",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"maxReplicas":5}}"#,
+    ]);
+    let v1 = cluster.raw("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h");
+    assert_eq!(
+        (
+            v1["spec"]["maxReplicas"].clone(),
+            v1["spec"]["targetCPUUtilizationPercentage"].clone()
+        ),
+        (5.into(), 70.into())
+    );
+}
