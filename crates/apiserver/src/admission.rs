@@ -3,7 +3,7 @@
 //! - NamespaceLifecycle: objects go only into namespaces that exist and are not
 //!   being terminated.
 //! - Service allocation: a Service gets a cluster IP from the service CIDR and
-//!   node ports from the node-port range, and keeps them across updates.
+//!   node ports from the node-port range (the api strategy keeps them across updates).
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -134,7 +134,8 @@ fn invalid(ctx: &Context, obj: &Value, field: &str, value: Value, detail: String
     }
 }
 
-/// Gives a Service its cluster IP and node ports, keeping those of `old`.
+/// Gives a Service the cluster IP and node ports it still lacks; on an update
+/// (`old` is set) the IP it already holds is not a conflict.
 fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Result<()> {
     let config = &ctx.state.config.admission;
     let service_type = obj
@@ -153,16 +154,6 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
     };
     if service_type == "ExternalName" {
         return Ok(());
-    }
-    // Keep what the old object had when the new one leaves it out.
-    if let Some(old_spec) = old.and_then(|o| o.get("spec")) {
-        for field in ["clusterIP", "clusterIPs"] {
-            if spec.get(field).is_none_or(|v| v.is_null() || v == "") {
-                if let Some(value) = old_spec.get(field) {
-                    spec.insert(field.into(), value.clone());
-                }
-            }
-        }
     }
     let requested = spec
         .get("clusterIP")
@@ -221,11 +212,6 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
         spec.entry("ipFamilyPolicy").or_insert(json!("SingleStack"));
     }
     if matches!(service_type.as_str(), "NodePort" | "LoadBalancer") {
-        let old_ports: Vec<Value> = old
-            .and_then(|o| o.pointer("/spec/ports"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         let (low, high) = config.node_ports;
         let mut taken = used_ports;
         if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
@@ -233,20 +219,14 @@ fn allocate_service(ctx: &Context, obj: &mut Value, old: Option<&Value>) -> Resu
                 if port.get("nodePort").and_then(Value::as_u64).is_some() {
                     continue;
                 }
-                let same = old_ports.iter().find(|p| p.get("port") == port.get("port"));
-                let node_port = match same.and_then(|p| p.get("nodePort")).and_then(Value::as_u64) {
-                    Some(p) => p,
-                    None => {
-                        let span = u64::from(high - low) + 1;
-                        let start = (uuid::Uuid::new_v4().as_u128() as u64) % span;
-                        (0..span)
-                            .map(|i| u64::from(low) + (start + i) % span)
-                            .find(|p| !taken.contains(p))
-                            .ok_or_else(|| {
-                                ApiError::internal("failed to allocate a nodePort: range is full")
-                            })?
-                    }
-                };
+                let span = u64::from(high - low) + 1;
+                let start = (uuid::Uuid::new_v4().as_u128() as u64) % span;
+                let node_port = (0..span)
+                    .map(|i| u64::from(low) + (start + i) % span)
+                    .find(|p| !taken.contains(p))
+                    .ok_or_else(|| {
+                        ApiError::internal("failed to allocate a nodePort: range is full")
+                    })?;
                 taken.insert(node_port);
                 port["nodePort"] = json!(node_port);
             }

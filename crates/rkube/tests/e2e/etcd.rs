@@ -26,15 +26,7 @@ fn scenario(members: usize) {
         2
     );
     cluster.ok(&["label", "cm", "web-config", "-n", "on-etcd", "env=prod"]);
-    let rv = cluster.ok(&[
-        "get",
-        "cm",
-        "web-config",
-        "-n",
-        "on-etcd",
-        "-o",
-        "jsonpath={.metadata.resourceVersion}",
-    ]);
+    let rv = cluster.jsonpath("on-etcd", "cm", "web-config", "{.metadata.resourceVersion}");
     cluster.ok(&[
         "patch",
         "cm",
@@ -55,15 +47,7 @@ fn scenario(members: usize) {
     // The API server keeps no state of its own: a restart finds everything in etcd.
     cluster.restart();
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "web-config",
-            "-n",
-            "on-etcd",
-            "-o",
-            "jsonpath={.data.greeting}"
-        ]),
+        cluster.jsonpath("on-etcd", "cm", "web-config", "{.data.greeting}"),
         "bye"
     );
     cluster.ok(&[

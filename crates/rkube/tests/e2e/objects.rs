@@ -48,15 +48,7 @@ fn create_namespace_and_configmap() {
     let out = cluster.ok(&["get", "ns", "team-a", "-o", "jsonpath={.status.phase}"]);
     assert_eq!(out, "Active");
     cluster.configmap("team-a", "settings", &[("color", "blue"), ("size", "L")]);
-    let color = cluster.ok(&[
-        "get",
-        "cm",
-        "settings",
-        "-n",
-        "team-a",
-        "-o",
-        "jsonpath={.data.color}",
-    ]);
+    let color = cluster.jsonpath("team-a", "cm", "settings", "{.data.color}");
     assert_eq!(color, "blue");
     assert_eq!(
         cluster
@@ -105,59 +97,19 @@ fn apply_manifests_then_get_select_and_delete() {
     assert!(again.contains("pod/web-pod unchanged"), "{again}");
     // Defaults and allocations as upstream.
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "pod",
-            "web-pod",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.restartPolicy}"
-        ]),
+        cluster.jsonpath("shop", "pod", "web-pod", "{.spec.restartPolicy}"),
         "Always"
     );
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "pod",
-            "web-pod",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.status.phase}"
-        ]),
+        cluster.jsonpath("shop", "pod", "web-pod", "{.status.phase}"),
         "Pending"
     );
-    let ip = cluster.ok(&[
-        "get",
-        "svc",
-        "web",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.clusterIP}",
-    ]);
+    let ip = cluster.jsonpath("shop", "svc", "web", "{.spec.clusterIP}");
     assert!(ip.starts_with("10.43."), "{ip}");
-    let secret = cluster.ok(&[
-        "get",
-        "secret",
-        "web-secret",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.data.password}",
-    ]);
+    let secret = cluster.jsonpath("shop", "secret", "web-secret", "{.data.password}");
     assert_eq!(secret, "czNjcmV0");
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.strategy.type}"
-        ]),
+        cluster.jsonpath("shop", "deploy", "web", "{.spec.strategy.type}"),
         "RollingUpdate"
     );
 
@@ -204,15 +156,7 @@ fn apply_manifests_then_get_select_and_delete() {
     // Scale through the scale subresource.
     cluster.ok(&["scale", "deployment/web", "-n", "shop", "--replicas=5"]);
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.replicas}"
-        ]),
+        cluster.jsonpath("shop", "deploy", "web", "{.spec.replicas}"),
         "5"
     );
 
@@ -258,15 +202,7 @@ fn label_annotate_edit_replace() {
         "configmap/cfg"
     );
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "cfg",
-            "-n",
-            "edits",
-            "-o",
-            "jsonpath={.metadata.annotations.owner}"
-        ]),
+        cluster.jsonpath("edits", "cm", "cfg", "{.metadata.annotations.owner}"),
         "alice"
     );
     // Overwriting a label needs --overwrite, then removing it with key-.
@@ -282,15 +218,7 @@ fn label_annotate_edit_replace() {
     ]);
     cluster.ok(&["label", "cm", "cfg", "-n", "edits", "env-"]);
     assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "cfg",
-            "-n",
-            "edits",
-            "-o",
-            "jsonpath={.metadata.labels}"
-        ]),
+        cluster.jsonpath("edits", "cm", "cfg", "{.metadata.labels}"),
         ""
     );
 
@@ -305,35 +233,13 @@ fn label_annotate_edit_replace() {
     command.env("KUBE_EDITOR", &editor);
     let run = crate::support::run(&mut command, None, std::time::Duration::from_secs(60));
     assert!(run.success, "{}{}", run.stdout, run.stderr);
-    assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "cfg",
-            "-n",
-            "edits",
-            "-o",
-            "jsonpath={.data.k}"
-        ]),
-        "v2"
-    );
+    assert_eq!(cluster.jsonpath("edits", "cm", "cfg", "{.data.k}"), "v2");
 
     // kubectl replace with the current object, then with a stale resourceVersion.
     let current = cluster.ok(&["get", "cm", "cfg", "-n", "edits", "-o", "yaml"]);
     let replaced = current.replace("k: v2", "k: v3");
     cluster.ok_stdin(&["replace", "-f", "-"], &replaced);
-    assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "cfg",
-            "-n",
-            "edits",
-            "-o",
-            "jsonpath={.data.k}"
-        ]),
-        "v3"
-    );
+    assert_eq!(cluster.jsonpath("edits", "cm", "cfg", "{.data.k}"), "v3");
     let stale = current.replace("k: v2", "k: v4");
     let run = cluster.kubectl_stdin(&["replace", "-f", "-"], Some(&stale));
     assert!(!run.success);
@@ -342,18 +248,7 @@ fn label_annotate_edit_replace() {
         "{}",
         run.stderr
     );
-    assert_eq!(
-        cluster.ok(&[
-            "get",
-            "cm",
-            "cfg",
-            "-n",
-            "edits",
-            "-o",
-            "jsonpath={.data.k}"
-        ]),
-        "v3"
-    );
+    assert_eq!(cluster.jsonpath("edits", "cm", "cfg", "{.data.k}"), "v3");
 }
 
 #[test]

@@ -10,25 +10,14 @@ fn restart_keeps_objects_and_credentials() {
     let mut cluster = Cluster::start();
     cluster.namespace("keep");
     cluster.configmap("keep", "c", &[("a", "b")]);
-    let rv = cluster.ok(&[
-        "get",
-        "cm",
-        "c",
-        "-n",
-        "keep",
-        "-o",
-        "jsonpath={.metadata.resourceVersion}",
-    ]);
+    let rv = cluster.jsonpath("keep", "cm", "c", "{.metadata.resourceVersion}");
     let kubeconfig = std::fs::read_to_string(cluster.kubeconfig()).unwrap();
     cluster.restart();
     assert_eq!(
         std::fs::read_to_string(cluster.kubeconfig()).unwrap(),
         kubeconfig
     );
-    assert_eq!(
-        cluster.ok(&["get", "cm", "c", "-n", "keep", "-o", "jsonpath={.data.a}"]),
-        "b"
-    );
+    assert_eq!(cluster.jsonpath("keep", "cm", "c", "{.data.a}"), "b");
     // Revisions keep growing after a restart.
     cluster.ok(&["label", "cm", "c", "-n", "keep", "x=y"]);
     let after: i64 = cluster

@@ -140,6 +140,20 @@ impl Cluster {
         run.stdout
     }
 
+    /// One field of one object, by a kubectl JSONPath expression (`{.data.k}`).
+    #[track_caller]
+    pub fn jsonpath(&self, namespace: &str, object: &str, name: &str, path: &str) -> String {
+        self.ok(&[
+            "get",
+            object,
+            name,
+            "-n",
+            namespace,
+            "-o",
+            &format!("jsonpath={path}"),
+        ])
+    }
+
     /// Runs kubectl with stdin and requires success; returns stdout.
     #[track_caller]
     pub fn ok_stdin(&self, args: &[&str], stdin: &str) -> String {
