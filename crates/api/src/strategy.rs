@@ -15,6 +15,7 @@ mod defaults;
 mod deserializer;
 mod fields;
 pub(crate) mod json;
+mod omit_empty;
 mod pods;
 mod prepare;
 pub mod quantity;

@@ -155,7 +155,8 @@ pub async fn handle(
         (Verb::Get, _) => read::get(&ctx).await,
         (Verb::List, None) => read::list(&ctx).await,
         (Verb::Watch, None) => watch::watch(&ctx).await,
-        (Verb::Create, None) => write::create(&ctx, body).await,
+        // Objects are created by POST to the collection; a named path takes no POST.
+        (Verb::Create, None) if ctx.info.name.is_empty() => write::create(&ctx, body).await,
         (Verb::Update, sub) => write::update(&ctx, body, sub).await,
         (Verb::Patch, sub) => write::patch(&ctx, body, sub).await,
         (Verb::Delete, None) => delete::delete(&ctx, body).await,

@@ -147,7 +147,7 @@ impl TypeVisitor for Typed<'_> {
         let unknown = RefCell::new(Vec::new());
         let typed = T::deserialize(Node::root(self.body, self.resource.kind, &unknown))
             .map_err(|error| DecodeError(message(self.resource, &error)))?;
-        let object = serde_json::to_value(&typed).map_err(|error| {
+        let object = super::omit_empty::to_value(&typed).map_err(|error| {
             DecodeError(format!("{} cannot be encoded: {error}", self.resource.kind))
         })?;
         Ok(Decoded {

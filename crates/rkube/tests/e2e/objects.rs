@@ -189,7 +189,6 @@ fn apply_manifests_then_get_select_and_delete() {
 }
 
 #[test]
-#[ignore = "removing the last label leaves `labels: {}` where upstream omits the empty map: not fixed yet"]
 fn label_annotate_edit_replace() {
     let cluster = with_namespace("edits");
     cluster.configmap("edits", "cfg", &[("k", "v1")]);
