@@ -17,7 +17,6 @@ mod discovery;
 mod error;
 mod handlers;
 mod http;
-mod namespace;
 mod request;
 pub mod server;
 mod tls;

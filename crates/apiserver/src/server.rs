@@ -124,7 +124,6 @@ impl Server {
         });
         crate::bootstrap::ensure(&state).await?;
         ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
-        crate::namespace::resume(&state).await?;
         tokio::spawn(compact_periodically(state.clone(), stop_cache.subscribe()));
         Ok(Server {
             state,

@@ -17,7 +17,23 @@ struct DeleteOptions {
     grace_period: Option<i64>,
     uid: Option<String>,
     resource_version: Option<i64>,
+    propagation: Option<Propagation>,
 }
+
+/// How a deletion treats the object's dependents (`propagationPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Propagation {
+    /// The garbage collector deletes dependents after the owner is gone.
+    Background,
+    /// The owner stays (finalizer `foregroundDeletion`) until its blocking
+    /// dependents are gone.
+    Foreground,
+    /// Dependents lose their owner reference (finalizer `orphan`) and stay.
+    Orphan,
+}
+
+const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+const ORPHAN_FINALIZER: &str = "orphan";
 
 async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOptions> {
     let bytes = read_body(body).await?;
@@ -33,8 +49,29 @@ async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOpt
             .pointer("/preconditions/resourceVersion")
             .and_then(Value::as_str)
             .and_then(|rv| rv.parse().ok());
+        if let Some(orphan) = value.get("orphanDependents").and_then(Value::as_bool) {
+            opts.propagation = Some(if orphan {
+                Propagation::Orphan
+            } else {
+                Propagation::Background
+            });
+        }
         if let Some(policy) = value.get("propagationPolicy").and_then(Value::as_str) {
-            check_policy(policy)?;
+            if opts.propagation.is_some() && value.get("orphanDependents").is_some() {
+                return Err(ApiError::Invalid {
+                    kind: "DeleteOptions".into(),
+                    group: String::new(),
+                    name: String::new(),
+                    errors: vec![api::FieldError {
+                        error_type: api::ErrorType::Invalid,
+                        field: "propagationPolicy".into(),
+                        bad_value: Some(json!(policy)),
+                        detail: "orphanDependents and deletionPropagation cannot be both set"
+                            .into(),
+                    }],
+                });
+            }
+            opts.propagation = Some(check_policy(policy)?);
         }
     }
     if let Some(grace) = ctx.query.get("gracePeriodSeconds") {
@@ -44,14 +81,16 @@ async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOpt
             })?);
     }
     if let Some(policy) = ctx.query.get("propagationPolicy") {
-        check_policy(policy)?;
+        opts.propagation = Some(check_policy(policy)?);
     }
     Ok(opts)
 }
 
-fn check_policy(policy: &str) -> Result<()> {
+fn check_policy(policy: &str) -> Result<Propagation> {
     match policy {
-        "Orphan" | "Background" | "Foreground" => Ok(()),
+        "Background" => Ok(Propagation::Background),
+        "Foreground" => Ok(Propagation::Foreground),
+        "Orphan" => Ok(Propagation::Orphan),
         other => Err(ApiError::bad_request(format!(
             "DeletionPropagation: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
         ))),
@@ -135,12 +174,6 @@ async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<V
                 Ok(written) => {
                     let mut marked = marked;
                     codec::set_resource_version(&mut marked, written.mod_revision);
-                    if ctx.resource.group.is_empty() && ctx.resource.plural == "namespaces" {
-                        crate::namespace::finalize_in_background(
-                            ctx.state.clone(),
-                            name.to_string(),
-                        );
-                    }
                     return Ok(marked);
                 }
                 Err(StoreError::Conflict { .. }) => continue,
@@ -163,18 +196,32 @@ async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<V
     }
 }
 
-/// The object marked for deletion, when it may not go at once: it has finalizers,
-/// it is a namespace (the namespace finalizer empties it first), or it is a pod
-/// running on a node with a grace period to wait out.
+/// The object marked for deletion, when it may not go at once: it has finalizers
+/// (among them the garbage collector's, for foreground and orphan propagation),
+/// it is a namespace whose content must go first, or it is a pod running on a
+/// node with a grace period to wait out.
 fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option<Value> {
     let core = ctx.resource.group.is_empty();
-    let has_finalizers = obj
-        .pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .is_some_and(|f| !f.is_empty());
     let already = obj.pointer("/metadata/deletionTimestamp").is_some();
+    let mut marked = obj.clone();
+    if !already {
+        match opts.propagation {
+            Some(Propagation::Foreground) => add_finalizer(&mut marked, FOREGROUND_FINALIZER),
+            Some(Propagation::Orphan) => add_finalizer(&mut marked, ORPHAN_FINALIZER),
+            Some(Propagation::Background) | None => {}
+        }
+    }
+    let has = |obj: &Value, pointer: &str| {
+        obj.pointer(pointer)
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty())
+    };
     if core && ctx.resource.plural == "namespaces" {
-        let mut marked = obj.clone();
+        // The namespace controller empties it, then takes `kubernetes` out of
+        // spec.finalizers; without finalizers it goes at once.
+        if !has(&marked, "/spec/finalizers") && !has(&marked, "/metadata/finalizers") {
+            return None;
+        }
         if !already {
             let meta = api::meta::metadata_mut(&mut marked);
             meta.insert("deletionTimestamp".into(), json!(now()));
@@ -204,7 +251,6 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
             if current.is_some_and(|c| c <= grace) {
                 return Some(obj.clone());
             }
-            let mut marked = obj.clone();
             let meta = api::meta::metadata_mut(&mut marked);
             let at = chrono::Utc::now() + chrono::Duration::seconds(grace);
             meta.insert(
@@ -215,8 +261,7 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
             return Some(marked);
         }
     }
-    if has_finalizers {
-        let mut marked = obj.clone();
+    if has(&marked, "/metadata/finalizers") {
         if !already {
             let meta = api::meta::metadata_mut(&mut marked);
             meta.insert("deletionTimestamp".into(), json!(now()));
@@ -225,6 +270,19 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
         return Some(marked);
     }
     None
+}
+
+/// Adds `finalizer` to the object's finalizers unless it is there.
+fn add_finalizer(obj: &mut Value, finalizer: &str) {
+    let meta = api::meta::metadata_mut(obj);
+    let list = meta
+        .entry("finalizers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(items) = list {
+        if !items.iter().any(|f| f.as_str() == Some(finalizer)) {
+            items.push(json!(finalizer));
+        }
+    }
 }
 
 pub async fn delete_collection(

@@ -384,6 +384,7 @@ pub(super) async fn write_with_retries(
             Some(Subresource::Status) => {
                 api::strategy::prepare_for_status_update(ctx.resource, &mut new, &old)
             }
+            _ if ctx.info.subresource == "finalize" => finalize_only(&mut new, &old),
             _ => {
                 api::strategy::default(ctx.resource, &mut new);
                 api::strategy::prepare_for_update(ctx.resource, &mut new, &old);
@@ -399,13 +400,7 @@ pub(super) async fn write_with_retries(
         if new == old || ctx.dry_run()? {
             return Ok(new);
         }
-        // An object being deleted is removed once its last finalizer is gone.
-        let finalized = new.pointer("/metadata/deletionTimestamp").is_some()
-            && new
-                .pointer("/metadata/finalizers")
-                .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty);
-        if finalized {
+        if should_delete_during_update(&new) {
             match ctx.state.store.delete(&key, Some(kv.mod_revision)).await {
                 Ok(deleted) => {
                     codec::set_resource_version(&mut new, deleted.revision);
@@ -438,6 +433,42 @@ pub(super) async fn write_with_retries(
         }
     }
     Err(conflict(ctx))
+}
+
+/// An object being deleted is removed by the update that takes its last
+/// finalizer away, unless it is a pod still in its grace period (its kubelet
+/// deletes it) or a namespace whose own finalizers (`spec.finalizers`) remain.
+fn should_delete_during_update(new: &Value) -> bool {
+    let empty = |pointer: &str| {
+        new.pointer(pointer)
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    };
+    new.pointer("/metadata/deletionTimestamp").is_some()
+        && empty("/metadata/finalizers")
+        && empty("/spec/finalizers")
+        && new
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .is_none_or(|grace| grace == 0)
+}
+
+/// An update through `namespaces/NAME/finalize` changes only `spec.finalizers`.
+fn finalize_only(new: &mut Value, old: &Value) {
+    let finalizers = new.pointer("/spec/finalizers").cloned();
+    let mut kept = old.clone();
+    if let Some(metadata) = new.get("metadata") {
+        kept["metadata"] = metadata.clone();
+    }
+    match finalizers {
+        Some(finalizers) => kept["spec"]["finalizers"] = finalizers,
+        None => {
+            if let Some(spec) = kept.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.remove("finalizers");
+            }
+        }
+    }
+    *new = kept;
 }
 
 /// Keeps the server-owned metadata of the stored object on an update.

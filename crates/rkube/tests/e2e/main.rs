@@ -5,6 +5,7 @@ mod support;
 mod discovery;
 mod errors;
 mod etcd;
+mod gc;
 mod objects;
 mod persistence;
 mod watch;
