@@ -49,6 +49,14 @@ pub enum ApiError {
     RequestEntityTooLarge { limit: usize },
     #[error("{message}")]
     Timeout { message: String },
+    /// 429: a disruption budget refuses an eviction; `causes` are (reason, message).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        causes: Vec<(String, String)>,
+    },
+    #[error("{message}")]
+    ServiceUnavailable { message: String },
     #[error("{message}")]
     Internal { message: String },
 }
@@ -102,6 +110,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::Invalid { .. } => 422,
             ApiError::Timeout { .. } => 504,
+            ApiError::TooManyRequests { .. } => 429,
+            ApiError::ServiceUnavailable { .. } => 503,
             ApiError::Internal { .. } => 500,
         }
     }
@@ -123,6 +133,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::Invalid { .. } => "Invalid",
             ApiError::Timeout { .. } => "Timeout",
+            ApiError::TooManyRequests { .. } => "TooManyRequests",
+            ApiError::ServiceUnavailable { .. } => "ServiceUnavailable",
             ApiError::Internal { .. } => "InternalError",
         }
     }
@@ -159,6 +171,13 @@ impl ApiError {
                     details["group"] = json!(group);
                 }
                 return Some(details);
+            }
+            ApiError::TooManyRequests { causes, .. } => {
+                let causes: Vec<Value> = causes
+                    .iter()
+                    .map(|(reason, message)| json!({"reason": reason, "message": message}))
+                    .collect();
+                return Some(json!({ "causes": causes }));
             }
             _ => return None,
         };

@@ -3,6 +3,7 @@
 //! from its cacher; writes go to the store with compare-and-swap.
 
 mod delete;
+mod pods;
 mod read;
 mod scale;
 mod watch;
@@ -130,16 +131,6 @@ pub async fn handle(
     } else if !info.namespace.is_empty() {
         return Err(ApiError::NoRoute);
     }
-    let subresource = match info.subresource.as_str() {
-        "" => None,
-        "status" if resource.has_subresource(Subresource::Status) => Some(Subresource::Status),
-        "scale" if resource.has_subresource(Subresource::Scale) => Some(Subresource::Scale),
-        "finalize" if resource.plural == "namespaces" && resource.group.is_empty() => None,
-        _ => return Err(ApiError::NoRoute),
-    };
-    if !resource.verbs.contains(&info.verb.as_str()) && subresource.is_none() {
-        return Err(ApiError::MethodNotAllowed);
-    }
     let ctx = Context {
         state,
         info,
@@ -148,6 +139,24 @@ pub async fn handle(
         headers,
         format,
     };
+    // Subresources that are operations rather than views of the object.
+    let core_pods = resource.group.is_empty() && resource.plural == "pods";
+    match (ctx.info.verb, ctx.info.subresource.as_str()) {
+        (Verb::Create, "binding") if core_pods => return pods::bind(&ctx, body).await,
+        (Verb::Create, "eviction") if core_pods => return pods::evict(&ctx, body).await,
+        (Verb::Get, "log") if core_pods => return pods::log(&ctx).await,
+        _ => {}
+    }
+    let subresource = match ctx.info.subresource.as_str() {
+        "" => None,
+        "status" if resource.has_subresource(Subresource::Status) => Some(Subresource::Status),
+        "scale" if resource.has_subresource(Subresource::Scale) => Some(Subresource::Scale),
+        "finalize" if resource.plural == "namespaces" && resource.group.is_empty() => None,
+        _ => return Err(ApiError::NoRoute),
+    };
+    if !resource.verbs.contains(&ctx.info.verb.as_str()) && subresource.is_none() {
+        return Err(ApiError::MethodNotAllowed);
+    }
     match (ctx.info.verb, subresource) {
         (Verb::Get, Some(Subresource::Scale)) => scale::get(&ctx).await,
         (Verb::Update, Some(Subresource::Scale)) => scale::update(&ctx, body).await,

@@ -13,7 +13,7 @@ use crate::http::{content_type, decode_body, read_body, respond, Body};
 
 /// `DeleteOptions`, from the body and the query.
 #[derive(Clone, Debug, Default)]
-struct DeleteOptions {
+pub(super) struct DeleteOptions {
     grace_period: Option<i64>,
     uid: Option<String>,
     resource_version: Option<i64>,
@@ -40,15 +40,35 @@ async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOpt
     let mut opts = DeleteOptions::default();
     if !bytes.iter().all(u8::is_ascii_whitespace) {
         let value = decode_body(&content_type(&ctx.headers), &bytes)?;
-        opts.grace_period = value.get("gracePeriodSeconds").and_then(Value::as_i64);
-        opts.uid = value
-            .pointer("/preconditions/uid")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        opts.resource_version = value
-            .pointer("/preconditions/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|rv| rv.parse().ok());
+        opts = DeleteOptions::from_value(&value)?;
+    }
+    if let Some(grace) = ctx.query.get("gracePeriodSeconds") {
+        opts.grace_period =
+            Some(grace.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid gracePeriodSeconds: {grace}"))
+            })?);
+    }
+    if let Some(policy) = ctx.query.get("propagationPolicy") {
+        opts.propagation = Some(check_policy(policy)?);
+    }
+    Ok(opts)
+}
+
+impl DeleteOptions {
+    /// Options from a `DeleteOptions` object (a request body, or an eviction's).
+    pub(super) fn from_value(value: &Value) -> Result<DeleteOptions> {
+        let mut opts = DeleteOptions {
+            grace_period: value.get("gracePeriodSeconds").and_then(Value::as_i64),
+            uid: value
+                .pointer("/preconditions/uid")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            resource_version: value
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|rv| rv.parse().ok()),
+            propagation: None,
+        };
         if let Some(orphan) = value.get("orphanDependents").and_then(Value::as_bool) {
             opts.propagation = Some(if orphan {
                 Propagation::Orphan
@@ -73,17 +93,8 @@ async fn options(ctx: &Context, body: hyper::body::Incoming) -> Result<DeleteOpt
             }
             opts.propagation = Some(check_policy(policy)?);
         }
+        Ok(opts)
     }
-    if let Some(grace) = ctx.query.get("gracePeriodSeconds") {
-        opts.grace_period =
-            Some(grace.parse().map_err(|_| {
-                ApiError::bad_request(format!("invalid gracePeriodSeconds: {grace}"))
-            })?);
-    }
-    if let Some(policy) = ctx.query.get("propagationPolicy") {
-        opts.propagation = Some(check_policy(policy)?);
-    }
-    Ok(opts)
 }
 
 fn check_policy(policy: &str) -> Result<Propagation> {
@@ -126,7 +137,7 @@ pub async fn delete(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
 
 /// Deletes one object, or marks it for deletion when finalizers or a grace period
 /// hold it. Returns the object as it was deleted or as it now is.
-async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<Value> {
+pub(super) async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<Value> {
     let key = ctx.key(name);
     let dry_run = ctx.dry_run()?;
     loop {

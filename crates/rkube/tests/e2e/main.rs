@@ -8,4 +8,6 @@ mod etcd;
 mod gc;
 mod objects;
 mod persistence;
+mod printing;
+mod subresources;
 mod watch;
