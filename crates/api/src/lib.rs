@@ -9,7 +9,8 @@
 //!   storage on create, update and status update ([`strategy`]);
 //! - how to convert between the versions that share one storage ([`convert`]);
 //! - how to select objects by labels and fields ([`selector`]);
-//! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]).
+//! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]);
+//! - how to read protobuf request bodies as that JSON ([`protobuf`]).
 //!
 //! Start at [`resource`], then [`strategy`].
 //!
@@ -30,6 +31,7 @@
 pub mod convert;
 pub mod meta;
 pub mod patch;
+pub mod protobuf;
 pub mod resource;
 pub mod selector;
 pub mod strategy;

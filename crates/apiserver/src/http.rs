@@ -143,8 +143,8 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// Decodes an object body sent as JSON or YAML; 415 for other media types,
-/// 400 for malformed documents.
+/// Decodes an object body sent as JSON, YAML or protobuf (kubectl's typed
+/// commands); 415 for other media types, 400 for malformed documents.
 pub fn decode_body(content_type: &str, bytes: &[u8]) -> Result<Value> {
     let value: Value = match content_type {
         "application/json" | "" => serde_json::from_slice(bytes)
@@ -152,10 +152,12 @@ pub fn decode_body(content_type: &str, bytes: &[u8]) -> Result<Value> {
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             serde_yaml::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("yaml: {e}")))?
         }
+        api::protobuf::MEDIA_TYPE => api::protobuf::decode_envelope(bytes)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
         other => {
             return Err(ApiError::UnsupportedMediaType {
                 message: format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {other})"
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {other})"
                 ),
             })
         }
@@ -201,6 +203,15 @@ mod tests {
             400
         );
         assert_eq!(decode_body("text/plain", b"{}").unwrap_err().code(), 415);
+        // A Namespace named "n": the prefix, then runtime.Unknown with typeMeta
+        // {apiVersion: v1, kind: Namespace} and raw {metadata {name: n}}.
+        let namespace = b"k8s\0\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x05\x0a\x03\x0a\x01n";
+        assert_eq!(
+            decode_body("application/vnd.kubernetes.protobuf", namespace).unwrap(),
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
+        );
+        let error = decode_body("application/vnd.kubernetes.protobuf", b"{}").unwrap_err();
+        assert_eq!(error.code(), 400);
         assert_eq!(
             decode_body("application/json", b"[1]").unwrap_err().code(),
             400

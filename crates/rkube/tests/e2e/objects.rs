@@ -8,38 +8,207 @@ fn with_namespace(name: &str) -> Cluster {
     cluster
 }
 
-/// The typed `kubectl create` commands send protobuf request bodies, which the
-/// server does not decode yet.
+/// The typed `kubectl create` commands, `kubectl run` and `kubectl expose` send
+/// protobuf request bodies (application/vnd.kubernetes.protobuf).
 #[test]
-#[ignore = "kubectl's typed create commands send application/vnd.kubernetes.protobuf bodies; protobuf decoding is not built yet"]
 fn kubectl_create_typed_commands() {
     let cluster = Cluster::start();
-    cluster.ok(&["create", "namespace", "typed"]);
-    cluster.ok(&[
-        "create",
-        "configmap",
-        "c",
-        "-n",
-        "typed",
-        "--from-literal=a=b",
-    ]);
-    cluster.ok(&[
-        "create",
-        "deployment",
-        "d",
-        "-n",
-        "typed",
-        "--image=busybox",
-    ]);
+    let ns = "typed";
+    let get = |object: &str, name: &str, path: &str| cluster.jsonpath(ns, object, name, path);
+    cluster.ok(&["create", "namespace", ns]);
+    assert_eq!(get("namespace", ns, "{.status.phase}"), "Active");
+
+    cluster.ok(&["create", "configmap", "c", "-n", ns, "--from-literal=a=b"]);
+    assert_eq!(get("configmap", "c", "{.data.a}"), "b");
     cluster.ok(&[
         "create",
         "secret",
         "generic",
         "s",
         "-n",
-        "typed",
+        ns,
         "--from-literal=x=y",
     ]);
+    assert_eq!(get("secret", "s", "{.data.x}"), "eQ==");
+    assert_eq!(get("secret", "s", "{.type}"), "Opaque");
+    cluster.ok(&["create", "serviceaccount", "sa", "-n", ns]);
+    assert_eq!(get("serviceaccount", "sa", "{.metadata.name}"), "sa");
+
+    // A pointer field sent as zero stays zero; an unset one is defaulted.
+    cluster.ok(&[
+        "create",
+        "deployment",
+        "zero",
+        "-n",
+        ns,
+        "--image=busybox",
+        "--replicas=0",
+    ]);
+    assert_eq!(get("deployment", "zero", "{.spec.replicas}"), "0");
+    cluster.ok(&[
+        "create",
+        "deployment",
+        "d",
+        "-n",
+        ns,
+        "--image=busybox",
+        "--replicas=3",
+        "--port=8080",
+    ]);
+    assert_eq!(get("deployment", "d", "{.spec.replicas}"), "3");
+    assert_eq!(
+        get(
+            "deployment",
+            "d",
+            "{.spec.template.spec.containers[0].image}"
+        ),
+        "busybox"
+    );
+    assert_eq!(
+        get("deployment", "d", "{.spec.selector.matchLabels.app}"),
+        "d"
+    );
+    assert_eq!(
+        get("deployment", "d", "{.spec.strategy.type}"),
+        "RollingUpdate"
+    );
+
+    cluster.ok(&[
+        "create",
+        "service",
+        "clusterip",
+        "s",
+        "-n",
+        ns,
+        "--tcp=80:8080",
+    ]);
+    assert_eq!(get("service", "s", "{.spec.ports[0].port}"), "80");
+    assert_eq!(get("service", "s", "{.spec.ports[0].targetPort}"), "8080");
+    assert_eq!(get("service", "s", "{.spec.type}"), "ClusterIP");
+    assert!(!get("service", "s", "{.spec.clusterIP}").is_empty());
+    cluster.ok(&[
+        "expose",
+        "deployment",
+        "d",
+        "-n",
+        ns,
+        "--port=80",
+        "--target-port=8080",
+    ]);
+    assert_eq!(get("service", "d", "{.spec.selector.app}"), "d");
+    assert_eq!(get("service", "d", "{.spec.ports[0].targetPort}"), "8080");
+
+    // PriorityClass.value is not omitempty upstream: a zero is sent and kept.
+    cluster.ok(&["create", "priorityclass", "p", "--value=0"]);
+    assert_eq!(get("priorityclass", "p", "{.value}"), "0");
+
+    cluster.ok(&["create", "job", "j", "-n", ns, "--image=busybox"]);
+    assert_eq!(
+        get("job", "j", "{.spec.template.spec.restartPolicy}"),
+        "Never"
+    );
+    cluster.ok(&[
+        "create",
+        "cronjob",
+        "cj",
+        "-n",
+        ns,
+        "--image=busybox",
+        "--schedule=*/5 * * * *",
+    ]);
+    assert_eq!(get("cronjob", "cj", "{.spec.schedule}"), "*/5 * * * *");
+    assert_eq!(
+        get(
+            "cronjob",
+            "cj",
+            "{.spec.jobTemplate.spec.template.spec.restartPolicy}"
+        ),
+        "OnFailure"
+    );
+
+    cluster.ok(&[
+        "create",
+        "role",
+        "r",
+        "-n",
+        ns,
+        "--verb=get,list",
+        "--resource=pods",
+    ]);
+    assert_eq!(get("role", "r", "{.rules[0].verbs}"), r#"["get","list"]"#);
+    assert_eq!(get("role", "r", "{.rules[0].apiGroups}"), r#"[""]"#);
+    cluster.ok(&[
+        "create",
+        "rolebinding",
+        "rb",
+        "-n",
+        ns,
+        "--role=r",
+        "--user=alice",
+    ]);
+    assert_eq!(get("rolebinding", "rb", "{.roleRef.name}"), "r");
+    assert_eq!(get("rolebinding", "rb", "{.subjects[0].name}"), "alice");
+    cluster.ok(&[
+        "create",
+        "clusterrole",
+        "cr",
+        "--verb=get",
+        "--resource=nodes",
+    ]);
+    assert_eq!(
+        get("clusterrole", "cr", "{.rules[0].resources[0]}"),
+        "nodes"
+    );
+    cluster.ok(&[
+        "create",
+        "clusterrolebinding",
+        "crb",
+        "--clusterrole=cr",
+        "--group=devs",
+    ]);
+    assert_eq!(
+        get("clusterrolebinding", "crb", "{.subjects[0].name}"),
+        "devs"
+    );
+
+    cluster.ok(&["create", "quota", "q", "-n", ns, "--hard=pods=2,cpu=1"]);
+    assert_eq!(get("resourcequota", "q", "{.spec.hard.pods}"), "2");
+    assert_eq!(get("resourcequota", "q", "{.spec.hard.cpu}"), "1");
+    cluster.ok(&[
+        "create",
+        "poddisruptionbudget",
+        "pdb",
+        "-n",
+        ns,
+        "--selector=app=d",
+        "--min-available=1",
+    ]);
+    assert_eq!(
+        get("poddisruptionbudget", "pdb", "{.spec.minAvailable}"),
+        "1"
+    );
+    cluster.ok(&[
+        "create",
+        "ingress",
+        "ing",
+        "-n",
+        ns,
+        "--rule=foo.com/bar=s:80",
+    ]);
+    assert_eq!(get("ingress", "ing", "{.spec.rules[0].host}"), "foo.com");
+    assert_eq!(
+        get(
+            "ingress",
+            "ing",
+            "{.spec.rules[0].http.paths[0].backend.service.port.number}"
+        ),
+        "80"
+    );
+
+    cluster.ok(&["run", "p", "-n", ns, "--image=busybox", "--restart=Never"]);
+    assert_eq!(get("pod", "p", "{.spec.restartPolicy}"), "Never");
+    assert_eq!(get("pod", "p", "{.spec.containers[0].image}"), "busybox");
+    assert_eq!(get("pod", "p", "{.metadata.labels.run}"), "p");
 }
 
 #[test]
