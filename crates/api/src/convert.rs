@@ -40,6 +40,13 @@ pub fn convert(obj: Value, to: &ResourceInfo) -> Result<Value, ConvertError> {
         ("autoscaling/v1", "autoscaling/v2", "HorizontalPodAutoscaler") => hpa::v1_to_v2(map),
         ("v1", "events.k8s.io/v1", "Event") => event::core_to_events(map),
         ("events.k8s.io/v1", "v1", "Event") => event::events_to_core(map),
+        // Versions of a custom resource convert with the `None` strategy:
+        // only the apiVersion changes.
+        (from, target, _)
+            if group_of(from) == group_of(target) && crate::resource::custom::is_custom(to) =>
+        {
+            map
+        }
         (from, _, _) => {
             return Err(ConvertError {
                 to: target,
@@ -49,6 +56,11 @@ pub fn convert(obj: Value, to: &ResourceInfo) -> Result<Value, ConvertError> {
     };
     set_type_meta(&mut converted, &target, to.kind);
     Ok(Value::Object(converted))
+}
+
+/// The group of an apiVersion ("" for the core group).
+fn group_of(api_version: &str) -> &str {
+    api_version.split_once('/').map_or("", |(group, _)| group)
 }
 
 fn set_type_meta(map: &mut Map<String, Value>, api_version: &str, kind: &str) {

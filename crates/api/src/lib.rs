@@ -33,6 +33,7 @@ pub mod meta;
 pub mod patch;
 pub mod protobuf;
 pub mod resource;
+pub mod schema;
 pub mod selector;
 pub mod strategy;
 pub mod validation;

@@ -3,6 +3,7 @@
 //! The table itself is in `resource/table.rs`; it mirrors what upstream's discovery
 //! (`kubectl api-resources -o wide`) reports for the same resources.
 
+pub mod custom;
 mod table;
 
 /// A subresource served under `/{resource}/{name}/{subresource}`.
@@ -13,7 +14,7 @@ pub enum Subresource {
 }
 
 /// One resource as served at one group/version.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ResourceInfo {
     /// API group; "" for the core group.
     pub group: &'static str,
@@ -84,18 +85,35 @@ pub fn builtin() -> &'static [ResourceInfo] {
     table::BUILTIN
 }
 
+/// Every served resource: the built-in ones, then the custom ones.
+pub fn all() -> Vec<&'static ResourceInfo> {
+    let mut all: Vec<&'static ResourceInfo> = builtin().iter().collect();
+    all.extend(custom::all());
+    all
+}
+
 /// The resource served at `group`/`version` under `plural`.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
+    let matches =
+        |r: &&ResourceInfo| r.group == group && r.version == version && r.plural == plural;
     builtin()
         .iter()
-        .find(|r| r.group == group && r.version == version && r.plural == plural)
+        .find(matches)
+        .or_else(|| custom::all().into_iter().find(matches))
 }
 
 /// The resource of objects with this `apiVersion` and `kind`.
 pub fn lookup_kind(api_version: &str, kind: &str) -> Option<&'static ResourceInfo> {
+    let matches = |r: &&ResourceInfo| r.kind == kind && r.api_version() == api_version;
     builtin()
         .iter()
-        .find(|r| r.kind == kind && r.api_version() == api_version)
+        .find(matches)
+        .or_else(|| custom::all().into_iter().find(matches))
+}
+
+/// The served versions of the resources of one group, preferred first.
+pub fn resources_in_group(group: &str) -> Vec<&'static ResourceInfo> {
+    all().into_iter().filter(|r| r.group == group).collect()
 }
 
 /// A group with its served versions, preferred first, in upstream discovery order.
@@ -108,7 +126,7 @@ pub struct GroupVersions {
 /// Every served group ("" for core first), with its versions, preferred first.
 pub fn groups() -> Vec<GroupVersions> {
     let mut groups: Vec<GroupVersions> = Vec::new();
-    for resource in builtin() {
+    for resource in all() {
         match groups.iter_mut().find(|g| g.group == resource.group) {
             Some(group) => {
                 if !group.versions.contains(&resource.version) {
@@ -121,6 +139,14 @@ pub fn groups() -> Vec<GroupVersions> {
             }),
         }
     }
+    // A group only CRDs define lists its versions by upstream's priority.
+    for group in &mut groups {
+        if !builtin().iter().any(|r| r.group == group.group) {
+            group
+                .versions
+                .sort_by(|a, b| custom::compare_versions(a, b));
+        }
+    }
     groups
 }
 
@@ -129,15 +155,15 @@ pub fn resources_of<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    builtin()
-        .iter()
+    all()
+        .into_iter()
         .filter(move |r| r.group == group && r.version == version)
 }
 
 /// The resource a short name stands for (`po`, `deploy`), if any.
 pub fn lookup_short_name(short_name: &str) -> Option<&'static ResourceInfo> {
-    builtin()
-        .iter()
+    all()
+        .into_iter()
         .find(|r| r.short_names.contains(&short_name))
 }
 

@@ -10,6 +10,7 @@ pub use pods::{
     validate_ephemeral_containers_update, BindError,
 };
 
+mod crd;
 mod decode;
 mod defaults;
 mod deserializer;
@@ -52,6 +53,11 @@ pub fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, DecodeErr
 /// Applies upstream's defaults (the `SetDefaults_*` functions) to a decoded object.
 pub fn default(resource: &ResourceInfo, obj: &mut Value) {
     defaults::default(resource, obj);
+    if let Some(schema) =
+        crate::resource::custom::version_of(resource).and_then(|v| v.schema.clone())
+    {
+        crate::schema::apply_defaults(&schema, obj);
+    }
 }
 
 /// Prepares a new object for storage: drops `status` for resources with a status

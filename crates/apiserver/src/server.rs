@@ -124,6 +124,8 @@ impl Server {
         });
         crate::bootstrap::ensure(&state).await?;
         ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
+        crate::crd::register_stored(&state);
+        tokio::spawn(crate::crd::run(state.clone()));
         tokio::spawn(compact_periodically(state.clone(), stop_cache.subscribe()));
         Ok(Server {
             state,

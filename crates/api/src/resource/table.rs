@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use super::{ResourceInfo, Subresource};
 
 /// The verbs of an ordinary resource stored in the generic registry.
-const VERBS: &[&str] = &[
+pub(super) const VERBS: &[&str] = &[
     "create",
     "delete",
     "deletecollection",
@@ -135,6 +135,8 @@ pub(super) static BUILTIN: &[ResourceInfo] = &[
     res("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", NAMESPACED, NONE, NONE, NO_SUBRESOURCES),
     // storage.k8s.io/v1
     res("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", CLUSTER, &["sc"], NONE, NO_SUBRESOURCES),
+    // apiextensions.k8s.io/v1
+    res("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", CLUSTER, &["crd", "crds"], &["api-extensions"], STATUS),
     // scheduling.k8s.io/v1
     res("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", CLUSTER, &["pc"], NONE, NO_SUBRESOURCES),
     // coordination.k8s.io/v1

@@ -42,14 +42,20 @@ pub(super) fn decode(resource: &ResourceInfo, body: Value) -> Result<Decoded, De
             decoded
         }),
         None => {
-            // Not a built-in type: nothing to check the fields against.
+            // A custom resource: what its schema does not declare is pruned.
+            let unknown_fields = match crate::resource::custom::version_of(resource)
+                .and_then(|v| v.schema.clone())
+            {
+                Some(schema) => crate::schema::prune(&schema, &mut body),
+                None => Vec::new(),
+            };
             if let Value::Object(map) = &mut body {
                 map.insert("apiVersion".into(), Value::String(resource.api_version()));
                 map.insert("kind".into(), Value::String(resource.kind.to_string()));
             }
             Ok(Decoded {
                 object: body,
-                unknown_fields: Vec::new(),
+                unknown_fields,
             })
         }
     }

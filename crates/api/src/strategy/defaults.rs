@@ -17,6 +17,7 @@ pub(super) fn default(resource: &ResourceInfo, obj: &mut Value) {
     };
     match (resource.group, resource.kind) {
         ("", "Pod") => default_pod(root),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => super::crd::default(root),
         ("", "PodTemplate") => {
             if let Some(template) = object_opt(root, "template") {
                 default_template(template);

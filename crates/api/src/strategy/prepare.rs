@@ -84,6 +84,9 @@ pub(super) fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
         }
         // Kubelets register nodes with their status.
         ("", "Node") => {}
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            super::crd::set_status(root, None, &super::crd::now());
+        }
         ("", "Namespace") => {
             object(root, "spec").insert("finalizers".into(), json!(["kubernetes"]));
             root.insert("status".into(), json!({"phase": "Active"}));
@@ -169,6 +172,9 @@ pub(super) fn prepare_for_update(resource: &ResourceInfo, new: &mut Value, old: 
     }
     match (resource.group, resource.kind) {
         ("", "Service") => keep_allocated_service_values(root, old),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            super::crd::set_status(root, Some(old), &super::crd::now());
+        }
         ("", "Namespace") => {
             let old_finalizers = old.pointer("/spec/finalizers").cloned();
             let spec = object(root, "spec");

@@ -82,6 +82,9 @@ pub(crate) fn visit_type<V: TypeVisitor>(resource: &ResourceInfo, visitor: V) ->
         ("discovery.k8s.io", "v1", "EndpointSlice") => {
             visitor.visit::<discovery::v1::EndpointSlice>()
         }
+        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition") => {
+            visitor.visit::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>()
+        }
         _ => return None,
     };
     Some(output)

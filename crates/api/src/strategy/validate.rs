@@ -129,7 +129,11 @@ fn validate_kind(resource: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         ("", "Event") => storage::validate_event(obj),
         ("events.k8s.io", "Event") => storage::validate_events_v1_event(obj),
         ("", "ResourceQuota") | ("", "LimitRange") => storage::validate_quantities(obj),
-        _ => Vec::new(),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => super::crd::validate(obj),
+        _ => match crate::resource::custom::version_of(resource).and_then(|v| v.schema.clone()) {
+            Some(schema) => crate::schema::validate(&schema, obj),
+            None => Vec::new(),
+        },
     }
 }
 
@@ -158,6 +162,9 @@ fn validate_kind_update(resource: &ResourceInfo, new: &Value, old: &Value) -> Ve
         ("", "PersistentVolumeClaim") => storage::validate_persistent_volume_claim_update(new, old),
         ("", "PersistentVolume") => storage::validate_persistent_volume_update(new, old),
         ("", "Node") => storage::validate_node_update(new, old),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            super::crd::validate_update(new, old)
+        }
         _ => Vec::new(),
     }
 }

@@ -221,6 +221,26 @@ fn mark_for_deletion(ctx: &Context, obj: &Value, opts: &DeleteOptions) -> Option
             Some(Propagation::Orphan) => add_finalizer(&mut marked, ORPHAN_FINALIZER),
             Some(Propagation::Background) | None => {}
         }
+        // A definition stays, Terminating, until its objects are gone.
+        if ctx.resource.group == "apiextensions.k8s.io"
+            && ctx.resource.kind == "CustomResourceDefinition"
+        {
+            add_finalizer(&mut marked, crate::crd::CLEANUP_FINALIZER);
+            let condition = json!({
+                "type": "Terminating",
+                "status": "True",
+                "lastTransitionTime": now(),
+                "reason": "InstanceDeletionInProgress",
+                "message": "CustomResource deletion is in progress",
+            });
+            if let Some(conditions) = marked
+                .pointer_mut("/status/conditions")
+                .and_then(Value::as_array_mut)
+            {
+                conditions.retain(|c| c["type"] != "Terminating");
+                conditions.push(condition);
+            }
+        }
     }
     let has = |obj: &Value, pointer: &str| {
         obj.pointer(pointer)

@@ -8,8 +8,47 @@ use super::Context;
 use crate::error::{ApiError, Result};
 use crate::http::{content_type, decode_body, read_body, respond, Body};
 
+/// Where a resource keeps what Scale shows: fixed for the built-in workloads,
+/// declared by the CRD (`.spec.replicas` paths) for custom resources.
+struct Paths {
+    spec_replicas: String,
+    status_replicas: String,
+    /// A path to the selector in its string form (custom resources only).
+    label_selector: Option<String>,
+}
+
+/// A CRD's JSON path (`.spec.replicas`) as a JSON pointer (`/spec/replicas`).
+fn pointer(path: &str) -> String {
+    path.replace('.', "/")
+}
+
+fn paths(ctx: &Context) -> Paths {
+    match api::resource::custom::version_of(ctx.resource).and_then(|v| v.scale.clone()) {
+        Some(scale) => Paths {
+            spec_replicas: pointer(&scale.spec_replicas),
+            status_replicas: pointer(&scale.status_replicas),
+            label_selector: scale.label_selector.as_deref().map(pointer),
+        },
+        None => Paths {
+            spec_replicas: "/spec/replicas".into(),
+            status_replicas: "/status/replicas".into(),
+            label_selector: None,
+        },
+    }
+}
+
 /// The Scale view of a workload.
-fn to_scale(obj: &Value) -> Value {
+fn to_scale(ctx: &Context, obj: &Value) -> Value {
+    let paths = paths(ctx);
+    let selector = match &paths.label_selector {
+        Some(path) => obj
+            .pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        None if api::resource::custom::is_custom(ctx.resource) => String::new(),
+        None => selector_string(obj.pointer("/spec/selector")),
+    };
     let meta = &obj["metadata"];
     json!({
         "kind": "Scale",
@@ -21,10 +60,10 @@ fn to_scale(obj: &Value) -> Value {
             "resourceVersion": meta["resourceVersion"],
             "creationTimestamp": meta["creationTimestamp"],
         },
-        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "spec": {"replicas": obj.pointer(&paths.spec_replicas).cloned().unwrap_or(json!(0))},
         "status": {
-            "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
-            "selector": selector_string(obj.pointer("/spec/selector")),
+            "replicas": obj.pointer(&paths.status_replicas).cloned().unwrap_or(json!(0)),
+            "selector": selector,
         },
     })
 }
@@ -64,9 +103,21 @@ fn selector_string(selector: Option<&Value>) -> String {
     parts.join(",")
 }
 
+/// Sets the value at a JSON pointer, making the objects on the way.
+fn set_path(obj: &mut Value, pointer: &str, value: Value) {
+    let mut slot = obj;
+    for part in pointer.split('/').filter(|p| !p.is_empty()) {
+        if !slot.is_object() {
+            *slot = json!({});
+        }
+        slot = &mut slot[part];
+    }
+    *slot = value;
+}
+
 pub async fn get(ctx: &Context) -> Result<Response<Body>> {
     let (obj, _) = current(ctx, &ctx.key(&ctx.info.name)).await?;
-    Ok(respond(StatusCode::OK, ctx.format, &to_scale(&obj)))
+    Ok(respond(StatusCode::OK, ctx.format, &to_scale(ctx, &obj)))
 }
 
 fn replicas_of(scale: &Value) -> Result<i64> {
@@ -101,11 +152,15 @@ async fn write_replicas(
 ) -> Result<Response<Body>> {
     let written = write_with_retries(ctx, None, requested_rv, |old| {
         let mut new = old.clone();
-        new["spec"]["replicas"] = json!(replicas(old)?);
+        set_path(&mut new, &paths(ctx).spec_replicas, json!(replicas(old)?));
         Ok(new)
     })
     .await?;
-    Ok(respond(StatusCode::OK, ctx.format, &to_scale(&written)))
+    Ok(respond(
+        StatusCode::OK,
+        ctx.format,
+        &to_scale(ctx, &written),
+    ))
 }
 
 pub async fn update(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
@@ -125,7 +180,7 @@ pub async fn patch(ctx: &Context, body: hyper::body::Incoming) -> Result<Respons
     let patch: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     write_replicas(ctx, None, |old| {
-        let patched = apply_patch(ctx, &content_type, &to_scale(old), &patch)?;
+        let patched = apply_patch(ctx, &content_type, &to_scale(ctx, old), &patch)?;
         replicas_of(&patched)
     })
     .await

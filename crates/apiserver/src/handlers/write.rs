@@ -222,6 +222,7 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
         Err(e) => return Err(e.into()),
     };
     codec::set_resource_version(&mut obj, kv.mod_revision);
+    crate::crd::written(ctx, &obj);
     Ok(with_warnings(
         respond(StatusCode::CREATED, ctx.format, &ctx.output(obj)?),
         &warnings,
@@ -424,6 +425,7 @@ pub(super) async fn write_with_retries(
         {
             Ok(written) => {
                 codec::set_resource_version(&mut new, written.mod_revision);
+                crate::crd::written(ctx, &new);
                 return Ok(new);
             }
             Err(StoreError::Conflict { .. }) if requested_rv.is_none() => continue,

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod crd;
 mod discovery;
 mod errors;
 mod etcd;
