@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +26,9 @@ pub enum Command {
     Server(ControlPlaneArgs),
     /// Run the API server alone.
     Apiserver(ControlPlaneArgs),
+    /// Measure a real `rkube server` (start, memory, creates, LIST, watch fan-out)
+    /// and print a Markdown table.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -55,4 +58,46 @@ pub struct ControlPlaneArgs {
     /// Seconds to let requests in flight finish on SIGTERM.
     #[arg(long, default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Which store the measured server runs on.
+    #[arg(long, value_enum, default_value_t = BenchStore::Both)]
+    pub store: BenchStore,
+    /// Pods created in the create-throughput scenario.
+    #[arg(long, default_value_t = 20_000)]
+    pub creates: usize,
+    /// Concurrent clients writing pods.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// HTTP/2 connections the writing clients share.
+    #[arg(long, default_value_t = 1)]
+    pub connections: usize,
+    /// Pods in the namespace that is LISTed.
+    #[arg(long, default_value_t = 10_000)]
+    pub list_pods: usize,
+    /// Timed LIST requests.
+    #[arg(long, default_value_t = 20)]
+    pub list_runs: usize,
+    /// Concurrent watchers of one namespace's pods.
+    #[arg(long, default_value_t = 1_000)]
+    pub watchers: usize,
+    /// Pod creates in the burst every watcher must receive.
+    #[arg(long, default_value_t = 1_000)]
+    pub watch_writes: usize,
+    /// The etcd binary [default: $RKUBE_ETCD_BIN, /usr/bin/etcd, or etcd on the PATH].
+    #[arg(long)]
+    pub etcd_binary: Option<PathBuf>,
+}
+
+/// The store under the measured server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchStore {
+    /// The embedded SQLite store.
+    Embedded,
+    /// A single-member etcd on loopback, started for the run.
+    Etcd,
+    /// Embedded, then etcd.
+    Both,
 }

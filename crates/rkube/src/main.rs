@@ -1,5 +1,6 @@
 //! The rkube binary: parses the command line and runs the chosen components.
 
+mod bench;
 mod cli;
 mod run;
 

@@ -27,6 +27,7 @@ pub fn main(cli: Cli) -> Result<()> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Server(args) | Command::Apiserver(args) => runtime.block_on(control_plane(args)),
+        Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
     }
 }
 

@@ -13,10 +13,12 @@
 //!
 //! Both run the same conformance suite (`testing`, behind the `test-util`
 //! feature), so the API server never needs to know which one it has.
+//! [`etcd_server`] starts real etcd members on loopback, for tests and benchmarks.
 //!
 //! Only the `apiserver` crate may depend on this crate (see ARCHITECTURE.md).
 
 pub mod etcd;
+pub mod etcd_server;
 pub mod sqlite;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

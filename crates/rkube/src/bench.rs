@@ -1,0 +1,147 @@
+//! `rkube bench`: measures a real `rkube server` (this binary in a child process)
+//! on the embedded store and on a single-member etcd, and prints a Markdown table.
+//!
+//! Per store, in order: the time from spawning the server to the first `/readyz`
+//! that answers 200, its resident memory a few seconds later, pod creates per
+//! second from concurrent clients, LISTs of a namespace full of pods, and the
+//! delivery of a burst of creates to many watchers. Every answer is checked
+//! (201 for each create, every pod in each LIST, every event exactly once at
+//! every watcher); a wrong answer fails the run rather than yielding a figure.
+
+mod client;
+mod creates;
+mod list;
+mod report;
+mod server;
+mod watch;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+
+use crate::cli::{BenchArgs, BenchStore};
+use client::Client;
+use server::ServerProcess;
+
+/// How long the server idles before its resident memory is read.
+const IDLE: Duration = Duration::from_secs(3);
+
+/// Runs the benchmarks the arguments ask for and prints the table on stdout.
+pub async fn run(args: BenchArgs) -> Result<()> {
+    ensure!(args.creates > 0, "--creates must be at least 1");
+    ensure!(args.clients > 0, "--clients must be at least 1");
+    ensure!(args.connections > 0, "--connections must be at least 1");
+    ensure!(args.list_runs > 0, "--list-runs must be at least 1");
+    ensure!(args.watchers > 0, "--watchers must be at least 1");
+    ensure!(args.watch_writes > 0, "--watch-writes must be at least 1");
+    let mut columns = Vec::new();
+    if matches!(args.store, BenchStore::Embedded | BenchStore::Both) {
+        columns.push(
+            one_store(&args, "embedded (SQLite)".into(), Vec::new())
+                .await
+                .context("benchmark on the embedded store")?,
+        );
+    }
+    if matches!(args.store, BenchStore::Etcd | BenchStore::Both) {
+        let binary = args
+            .etcd_binary
+            .clone()
+            .or_else(store::etcd_server::etcd_binary)
+            .context(
+                "etcd not found: install the Debian package etcd-server or pass --etcd-binary",
+            )?;
+        let version = etcd_version(&binary);
+        eprintln!("bench: starting etcd {version} ({})", binary.display());
+        let etcd = store::etcd_server::EtcdCluster::start(&binary, 1)
+            .await
+            .map_err(|error| anyhow::anyhow!("starting etcd: {error}"))?;
+        let server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
+        columns.push(
+            one_store(&args, format!("etcd {version} (1 member)"), server_args)
+                .await
+                .context("benchmark on etcd")?,
+        );
+        drop(etcd);
+    }
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(report::render(&columns).as_bytes())
+        .context("writing the report")?;
+    Ok(())
+}
+
+/// Every scenario against one fresh server started with `server_args`.
+async fn one_store(
+    args: &BenchArgs,
+    title: String,
+    server_args: Vec<String>,
+) -> Result<report::Column> {
+    eprintln!("bench: {title}: starting the server");
+    let mut server = ServerProcess::start(&server_args).await?;
+    eprintln!(
+        "bench: {title}: /readyz OK after {:.0} ms; idling {IDLE:?}",
+        server.ready_after.as_secs_f64() * 1e3
+    );
+    tokio::time::sleep(IDLE).await;
+    let idle_rss = server.resident_bytes()?;
+    let client = Arc::new(Client::connect(server.port, &server.tls_dir(), args.connections).await?);
+
+    eprintln!(
+        "bench: {title}: {} pod creates, {} clients",
+        args.creates, args.clients
+    );
+    creates::namespace(&client, "bench-create").await?;
+    let creates =
+        creates::create_pods(&client, "bench-create", "p", args.creates, args.clients).await?;
+    list::checked_list(&client, "bench-create", args.creates).await?;
+
+    eprintln!("bench: {title}: LIST of {} pods", args.list_pods);
+    creates::namespace(&client, "bench-list").await?;
+    creates::create_pods(&client, "bench-list", "l", args.list_pods, args.clients).await?;
+    let lists = list::run(&client, "bench-list", args.list_pods, args.list_runs).await?;
+
+    eprintln!(
+        "bench: {title}: {} watchers, burst of {} creates",
+        args.watchers, args.watch_writes
+    );
+    creates::namespace(&client, "bench-watch").await?;
+    let fanout = watch::run(
+        &client,
+        server.port,
+        &server.tls_dir(),
+        "bench-watch",
+        args.watchers,
+        args.watch_writes,
+        args.clients,
+    )
+    .await?;
+    server.check_running()?;
+    let final_rss = server.resident_bytes()?;
+    Ok(report::Column {
+        store: title,
+        ready_after: server.ready_after,
+        idle_rss,
+        creates,
+        clients: args.clients,
+        connections: args.connections,
+        lists,
+        fanout,
+        final_rss,
+    })
+}
+
+/// "3.4.23" from `etcd --version`, or "?" if it does not say.
+fn etcd_version(binary: &std::path::Path) -> String {
+    std::process::Command::new(binary)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|line| line.strip_prefix("etcd Version: ").map(str::to_string))
+        })
+        .unwrap_or_else(|| "?".to_string())
+}

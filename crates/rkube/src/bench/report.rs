@@ -1,0 +1,249 @@
+//! The results: percentiles, and one Markdown table with a column per store
+//! and the targets of issue 2.
+
+use std::time::Duration;
+
+use super::creates::Creates;
+use super::list::Lists;
+use super::watch::Fanout;
+
+/// Everything measured on one store.
+pub struct Column {
+    /// The column's title, such as "embedded (SQLite)".
+    pub store: String,
+    pub ready_after: Duration,
+    pub idle_rss: u64,
+    pub creates: Creates,
+    /// The concurrent writing clients, and the HTTP/2 connections they share.
+    pub clients: usize,
+    pub connections: usize,
+    pub lists: Lists,
+    pub fanout: Fanout,
+    pub final_rss: u64,
+}
+
+/// The targets of issue 2.
+const READY_TARGET: Duration = Duration::from_secs(1);
+const IDLE_RSS_TARGET: u64 = 50 << 20;
+const CREATES_TARGET: f64 = 5_000.0;
+const LIST_TARGET: Duration = Duration::from_millis(100);
+
+/// The nearest-rank percentile `p` (0 < p ≤ 100) of `values`: the smallest value
+/// at least `p` % of the values are at or below. `None` when there are none.
+pub fn percentile(values: &[Duration], p: f64) -> Option<Duration> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
+}
+
+/// One row: a label, a target, and per column the figure and whether it meets
+/// the target (`None` when the row has no target).
+struct Row {
+    label: String,
+    target: &'static str,
+    cells: Vec<(String, Option<bool>)>,
+}
+
+/// The Markdown table of `columns`, then a line per missed target.
+pub fn render(columns: &[Column]) -> String {
+    let Some(first) = columns.first() else {
+        return String::new();
+    };
+    let row = |label: String,
+               target: &'static str,
+               cell: &dyn Fn(&Column) -> (String, Option<bool>)| Row {
+        label,
+        target,
+        cells: columns.iter().map(cell).collect(),
+    };
+    let rows = vec![
+        row("`rkube server` start to `/readyz` OK".into(), "< 1 s", &|c| {
+            (seconds(c.ready_after), Some(c.ready_after < READY_TARGET))
+        }),
+        row(
+            "idle resident memory (VmRSS, 3 s after ready)".into(),
+            "< 50 MiB",
+            &|c| (mebibytes(c.idle_rss), Some(c.idle_rss < IDLE_RSS_TARGET)),
+        ),
+        row(
+            format!(
+                "pod creates/s: {} pods, {} clients, {}",
+                thousands(first.creates.count),
+                first.clients,
+                connections(first.connections)
+            ),
+            "≥ 5,000/s",
+            &|c| {
+                let rate = c.creates.per_second();
+                (
+                    format!("{}/s", thousands(rate.round() as usize)),
+                    Some(rate >= CREATES_TARGET),
+                )
+            },
+        ),
+        row("create latency p50 / p99".into(), "", &|c| {
+            (
+                millis_pair(&c.creates.latencies, &[50.0, 99.0]),
+                None,
+            )
+        }),
+        row(
+            format!(
+                "LIST {} pods ({}), full body: median / p99 of {} runs",
+                thousands(first.lists.pods),
+                mebibytes(first.lists.bytes as u64),
+                first.lists.durations.len()
+            ),
+            "< 100 ms",
+            &|c| {
+                let p99 = percentile(&c.lists.durations, 99.0).unwrap_or_default();
+                (
+                    millis_pair(&c.lists.durations, &[50.0, 99.0]),
+                    Some(p99 < LIST_TARGET),
+                )
+            },
+        ),
+        row(
+            format!(
+                "{} watchers ({}), burst of {} creates: burst start to each watcher's last event, p50 / p99 / max",
+                thousands(first.fanout.watchers),
+                connections(first.fanout.connections),
+                thousands(first.fanout.burst.count)
+            ),
+            "",
+            &|c| (millis_pair(&c.fanout.delivered, &[50.0, 99.0, 100.0]), None),
+        ),
+        row("the burst's creates themselves took".into(), "", &|c| {
+            (
+                format!("{:.0} ms", c.fanout.burst.elapsed.as_secs_f64() * 1e3),
+                None,
+            )
+        }),
+        row("resident memory after the run".into(), "", &|c| {
+            (mebibytes(c.final_rss), None)
+        }),
+    ];
+    let mut out = String::new();
+    out.push_str("| measure | target |");
+    for column in columns {
+        out.push_str(&format!(" {} |", column.store));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(columns.len()));
+    out.push('\n');
+    let mut missed = Vec::new();
+    for row in &rows {
+        out.push_str(&format!(
+            "| {} | {} |",
+            row.label,
+            if row.target.is_empty() {
+                "–"
+            } else {
+                row.target
+            }
+        ));
+        for ((figure, met), column) in row.cells.iter().zip(columns) {
+            out.push_str(&format!(" {figure} |"));
+            if *met == Some(false) {
+                missed.push(format!(
+                    "target missed on {}: {} is {figure} (target {})",
+                    column.store, row.label, row.target
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    for line in missed {
+        out.push_str(&format!("\n{line}"));
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn connections(count: usize) -> String {
+    format!(
+        "{count} HTTP/2 connection{}",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.2} s", duration.as_secs_f64())
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
+
+/// Percentiles of `values` in milliseconds, as "1.2 / 3.4 ms".
+fn millis_pair(values: &[Duration], percentiles: &[f64]) -> String {
+    let figures: Vec<String> = percentiles
+        .iter()
+        .map(|&p| {
+            let ms = percentile(values, p).unwrap_or_default().as_secs_f64() * 1e3;
+            if ms < 10.0 {
+                format!("{ms:.1}")
+            } else {
+                format!("{ms:.0}")
+            }
+        })
+        .collect();
+    format!("{} ms", figures.join(" / "))
+}
+
+/// 20000 → "20,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(values: &[u64]) -> Vec<Duration> {
+        values.iter().map(|&v| Duration::from_millis(v)).collect()
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let check = |values: &[u64], p: f64, expected: Option<u64>| {
+            assert_eq!(
+                percentile(&ms(values), p),
+                expected.map(Duration::from_millis),
+                "p{p} of {values:?}"
+            );
+        };
+        let twenty: Vec<u64> = (1..=20).rev().collect();
+        check(&twenty, 50.0, Some(10));
+        check(&twenty, 99.0, Some(20));
+        check(&twenty, 100.0, Some(20));
+        check(&twenty, 5.0, Some(1));
+        check(&[7], 50.0, Some(7));
+        check(&[3, 1, 2], 50.0, Some(2));
+        check(&[], 50.0, None);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (20_000, "20,000"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(n), text);
+        }
+    }
+}
