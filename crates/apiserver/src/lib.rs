@@ -13,6 +13,7 @@ mod bootstrap;
 pub mod cache;
 pub mod certs;
 mod codec;
+mod compress;
 mod crd;
 mod discovery;
 mod error;

@@ -238,6 +238,7 @@ async fn handle(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let gzip = crate::compress::accepts_gzip(request.headers());
     // A bug in one handler answers 500 and leaves the server up, as upstream's
     // panic recovery filter does.
     use futures::FutureExt;
@@ -259,6 +260,7 @@ async fn handle(
             )))
         }
     };
+    let response = crate::compress::maybe_gzip(gzip, response).await;
     tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     response
 }

@@ -7,6 +7,7 @@
 
 mod discovery;
 mod error;
+pub mod events;
 pub mod garbage_collector;
 pub mod namespace;
 mod patch;

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition};
+use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 
 use crate::discovery::ApiResources;
+use crate::events::{EventType, Occurrence, Recorder};
 use crate::queue::WorkQueue;
 use crate::Error;
 
@@ -30,6 +31,7 @@ const RETRY: Duration = Duration::from_secs(2);
 pub struct NamespaceController {
     client: Client,
     queue: WorkQueue<String>,
+    events: Recorder,
 }
 
 /// What one pass over a namespace found.
@@ -52,6 +54,7 @@ impl Remaining {
 impl NamespaceController {
     pub fn new(client: Client) -> Arc<Self> {
         Arc::new(NamespaceController {
+            events: Recorder::new(client.clone(), "namespace-controller"),
             client,
             queue: WorkQueue::new(),
         })
@@ -116,9 +119,13 @@ impl NamespaceController {
             return Ok(true);
         }
         let remaining = self.delete_content(name).await?;
-        self.report(&namespaces, namespace.clone(), &remaining)
+        let changed = self
+            .report(&namespaces, namespace.clone(), &remaining)
             .await?;
         if !remaining.is_empty() {
+            if changed {
+                self.record_remaining(&namespace, &remaining).await;
+            }
             return Ok(false);
         }
         let mut finalized = namespace;
@@ -185,13 +192,57 @@ impl NamespaceController {
         Ok(remaining)
     }
 
-    /// Writes the deletion conditions upstream reports on a Terminating namespace.
+    /// Tells, as an event on the namespace, why it is not gone yet.
+    async fn record_remaining(&self, namespace: &Namespace, remaining: &Remaining) {
+        let regarding = ObjectReference {
+            api_version: Some("v1".into()),
+            kind: Some("Namespace".into()),
+            name: namespace.metadata.name.clone(),
+            uid: namespace.metadata.uid.clone(),
+            resource_version: namespace.metadata.resource_version.clone(),
+            ..ObjectReference::default()
+        };
+        let occurrence = if remaining.failures.is_empty() {
+            let finalizers = remaining
+                .finalizers
+                .iter()
+                .map(|(f, n)| format!("{f} in {n} resource instances"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Occurrence {
+                type_: EventType::Normal,
+                reason: "NamespaceContentRemaining",
+                action: "Delete",
+                note: if finalizers.is_empty() {
+                    "waiting for the namespace's content to be deleted".to_string()
+                } else {
+                    format!("waiting for finalizers of the namespace's content: {finalizers}")
+                },
+            }
+        } else {
+            Occurrence {
+                type_: EventType::Warning,
+                reason: "NamespaceDeletionContentFailure",
+                action: "Delete",
+                note: format!(
+                    "failed to delete all resource types: {}",
+                    remaining.failures.join(", ")
+                ),
+            }
+        };
+        if let Err(error) = self.events.record(&regarding, occurrence).await {
+            tracing::debug!(%error, "namespace controller: event not recorded");
+        }
+    }
+
+    /// Writes the deletion conditions upstream reports on a Terminating
+    /// namespace; true when they changed.
     async fn report(
         &self,
         namespaces: &Api<Namespace>,
         mut namespace: Namespace,
         remaining: &Remaining,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let conditions = conditions(remaining);
         let status = namespace.status.get_or_insert_with(Default::default);
         let current = status.conditions.clone().unwrap_or_default();
@@ -204,7 +255,7 @@ impl NamespaceController {
             })
         });
         if unchanged {
-            return Ok(());
+            return Ok(false);
         }
         let merged: Vec<NamespaceCondition> = conditions
             .into_iter()
@@ -225,10 +276,10 @@ impl NamespaceController {
             .replace_status(&name, &PostParams::default(), &namespace)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             // Someone else changed it; the next pass reports again.
             Err(error) => match Error::from(error) {
-                e if matches!(e.status(), Some(404 | 409)) => Ok(()),
+                e if matches!(e.status(), Some(404 | 409)) => Ok(false),
                 e => Err(e),
             },
         }

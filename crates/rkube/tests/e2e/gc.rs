@@ -143,6 +143,21 @@ fn namespace_waits_for_finalized_content() {
         cluster.ok(&["get", "ns", "held", "-o", "jsonpath={.status.phase}"]),
         "Terminating"
     );
+    // The namespace controller says why, in an event about the namespace.
+    wait_until("an event about the namespace", GC_TIMEOUT, || {
+        cluster
+            .ok(&[
+                "get",
+                "events",
+                "-n",
+                "default",
+                "--field-selector",
+                "involvedObject.kind=Namespace,involvedObject.name=held",
+                "-o",
+                "jsonpath={.items[*].reason}",
+            ])
+            .contains("NamespaceContentRemaining")
+    });
     assert_eq!(
         cluster
             .ok(&["get", "cm", "-n", "held", "-o", "name"])
