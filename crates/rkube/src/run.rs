@@ -26,7 +26,8 @@ pub fn main(cli: Cli) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     match cli.command {
-        Command::Server(args) | Command::Apiserver(args) => runtime.block_on(control_plane(args)),
+        Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
+        Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
     }
 }
@@ -79,7 +80,16 @@ async fn open_store(args: &ControlPlaneArgs, data_dir: &std::path::Path) -> Resu
     }
 }
 
-async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
+/// Which parts of the control plane a command runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Components {
+    /// `rkube server`: the API server and the controller manager.
+    All,
+    /// `rkube apiserver`: the API server alone.
+    ApiServer,
+}
+
+async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result<()> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -109,11 +119,32 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
         "rkube: export KUBECONFIG={}",
         server.kubeconfig_path().display()
     );
+    // The controllers reach the API server as any client does: through the
+    // kubeconfig, over HTTPS.
+    let controllers = (components == Components::All).then(|| {
+        let kubeconfig = server.kubeconfig_path().to_path_buf();
+        tokio::spawn(async move {
+            let client = match controllers::client_from_kubeconfig(&kubeconfig).await {
+                Ok(client) => client,
+                Err(error) => {
+                    tracing::error!(%error, "controller manager: no API client");
+                    return;
+                }
+            };
+            if let Err(error) = controllers::run(client, std::future::pending()).await {
+                tracing::error!(%error, "controller manager stopped");
+            }
+        })
+    });
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Stop the controllers first so their watches do not hold the drain.
+        if let Some(controllers) = controllers {
+            controllers.abort();
+        }
+    };
     server
-        .serve(
-            shutdown_signal(),
-            Duration::from_secs(args.shutdown_grace_seconds),
-        )
+        .serve(shutdown, Duration::from_secs(args.shutdown_grace_seconds))
         .await;
     tracing::info!("stopped");
     Ok(())
