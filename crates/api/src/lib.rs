@@ -10,7 +10,8 @@
 //! - how to convert between the versions that share one storage ([`convert`]);
 //! - how to select objects by labels and fields ([`selector`]);
 //! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]);
-//! - how to read protobuf request bodies as that JSON ([`protobuf`]).
+//! - how to read protobuf request bodies as that JSON ([`protobuf`]);
+//! - how they are described in OpenAPI v3 and v2 documents ([`openapi`]).
 //!
 //! Start at [`resource`], then [`strategy`].
 //!
@@ -30,6 +31,7 @@
 
 pub mod convert;
 pub mod meta;
+pub mod openapi;
 pub mod patch;
 pub mod protobuf;
 pub mod resource;

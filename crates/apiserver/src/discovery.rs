@@ -1,13 +1,120 @@
-//! Discovery documents (`/api`, `/apis`, `/apis/{group}`, resource lists), `/version`,
-//! and the OpenAPI v3 index with per-group-version documents.
+//! Discovery: `/version`, the legacy documents (`/api`, `/apis`, `/apis/{group}`,
+//! resource lists), the aggregated ones (`aggregated.rs`) and the OpenAPI v3
+//! and v2 documents (`openapi.rs`), with the `ETag` / `If-None-Match` handling
+//! they share.
 //!
-//! The OpenAPI documents declare, for every resource, the operations with the
-//! `x-kubernetes-group-version-kind` extension and the `fieldValidation` and
-//! `dryRun` parameters: that is what kubectl reads to decide that the server
-//! validates fields itself.
+//! [`serve`] answers every discovery route; documents that never change while
+//! the server runs are encoded once, on first request, and kept.
+
+mod aggregated;
+mod openapi;
 
 use api::resource::{self, ResourceInfo, Subresource};
-use serde_json::{json, Map, Value};
+use bytes::Bytes;
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, VARY};
+use http::{HeaderMap, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::http::{full, respond, Body};
+use crate::request::{Query, Route};
+
+/// Answers a discovery route (`None` for any other route). Legacy documents
+/// are negotiated as JSON or YAML; aggregated discovery and the OpenAPI
+/// documents by their own media types.
+pub async fn serve(
+    route: &Route,
+    headers: &HeaderMap,
+    query: &Query,
+) -> Option<Result<Response<Body>, ApiError>> {
+    let legacy = |value: Option<Value>| {
+        let value = value.ok_or(ApiError::NoRoute)?;
+        let format = crate::http::negotiate(headers)?;
+        Ok(respond(StatusCode::OK, format, &value))
+    };
+    let response = match route {
+        Route::CoreVersions | Route::Groups => {
+            let core = matches!(route, Route::CoreVersions);
+            match aggregated::wanted(headers) {
+                Some(version) => Ok(aggregated::respond(core, version, headers)),
+                None if core => legacy(Some(core_versions())),
+                None => legacy(Some(groups())),
+            }
+        }
+        Route::Group(name) => legacy(group(name)),
+        Route::Resources { group, version } => legacy(resources(group, version)),
+        Route::OpenApiV3(None) => openapi::v3_index(headers).await,
+        Route::OpenApiV3(Some(path)) => openapi::v3_document(path, query, headers).await,
+        Route::OpenApiV2 => openapi::v2_document(headers).await,
+        _ => return None,
+    };
+    Some(response)
+}
+
+/// A quoted entity tag from a hash of `bytes`.
+fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{}\"", hash(bytes))
+}
+
+/// A short, stable hash of a document (the `?hash=` of OpenAPI URLs and the
+/// entity tags): stable for the life of the binary, which is all a cache key
+/// for generated documents needs.
+fn hash(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    format!("{:016X}", hasher.finish())
+}
+
+/// True if the request's `If-None-Match` names `etag` (or is `*`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// A cacheable document: 304 Not Modified when the client has it, else 200
+/// with its entity tag; `Vary: Accept` since the media type picks the form.
+fn cached(
+    headers: &HeaderMap,
+    content_type: &str,
+    bytes: Bytes,
+    etag: &str,
+    extra: &[(http::HeaderName, &str)],
+) -> Response<Body> {
+    let not_modified = not_modified(headers, etag);
+    let mut response = Response::new(full(if not_modified { Bytes::new() } else { bytes }));
+    if not_modified {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let out = response.headers_mut();
+    for (name, value) in [(ETAG, etag), (VARY, "Accept"), (CONTENT_TYPE, content_type)]
+        .into_iter()
+        .chain(extra.iter().map(|(n, v)| (n.clone(), *v)))
+    {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            out.insert(name, value);
+        }
+    }
+    response
+}
+
+/// A permanent redirect to `location`.
+fn moved(location: &str) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::new()));
+    *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// `Cache-Control` for a URL whose content never changes.
+const IMMUTABLE: (http::HeaderName, &str) = (CACHE_CONTROL, "public, immutable");
 
 /// The Kubernetes version rkube reports: kubectl 1.32 and 1.33 accept it without
 /// a skew warning.
@@ -83,9 +190,7 @@ fn in_group_version<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    resource::builtin()
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    resource::resources_of(group, version)
 }
 
 /// The APIResourceList of a group version, or `None` if it is not served.
@@ -143,95 +248,4 @@ pub fn subresource_name(sub: Subresource) -> &'static str {
         Subresource::Status => "status",
         Subresource::Scale => "scale",
     }
-}
-
-fn openapi_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
-/// A short, stable hash of a document, for the `?hash=` of OpenAPI URLs.
-fn hash(doc: &Value) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    doc.to_string().hash(&mut hasher);
-    format!("{:016X}", hasher.finish())
-}
-
-/// `/openapi/v3`: the documents of every group version.
-pub fn openapi_v3_root() -> Value {
-    let mut paths = Map::new();
-    for g in resource::groups() {
-        for v in &g.versions {
-            let path = openapi_path(g.group, v);
-            let doc = openapi_v3_document(&path).unwrap_or(Value::Null);
-            paths.insert(
-                path.clone(),
-                json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash(&doc))}),
-            );
-        }
-    }
-    json!({"paths": paths})
-}
-
-/// `/openapi/v3/{api/v1 | apis/group/version}`.
-pub fn openapi_v3_document(path: &str) -> Option<Value> {
-    let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
-        ["api", version] => ("", *version),
-        ["apis", group, version] => (*group, *version),
-        _ => return None,
-    };
-    let mut paths = Map::new();
-    for r in in_group_version(group, version) {
-        let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
-        let base = if r.group.is_empty() {
-            format!("/api/{}", r.version)
-        } else {
-            format!("/apis/{}/{}", r.group, r.version)
-        };
-        let collection = if r.namespaced {
-            format!("{base}/namespaces/{{namespace}}/{}", r.plural)
-        } else {
-            format!("{base}/{}", r.plural)
-        };
-        let write_params = json!([
-            {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-            {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-        ]);
-        let op = |action: &str| {
-            json!({
-                "operationId": format!("{action}{}", r.kind),
-                "x-kubernetes-action": action,
-                "x-kubernetes-group-version-kind": gvk,
-                "parameters": write_params,
-                "responses": {"200": {"description": "OK"}},
-            })
-        };
-        paths.insert(
-            collection.clone(),
-            json!({"get": {"x-kubernetes-action": "list", "x-kubernetes-group-version-kind": gvk, "responses": {"200": {"description": "OK"}}}, "post": op("post")}),
-        );
-        paths.insert(
-            format!("{collection}/{{name}}"),
-            json!({
-                "get": {"x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk, "responses": {"200": {"description": "OK"}}},
-                "put": op("put"),
-                "patch": op("patch"),
-                "delete": op("delete"),
-            }),
-        );
-    }
-    if paths.is_empty() {
-        return None;
-    }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": KUBE_GIT_VERSION},
-        "paths": paths,
-        "components": {"schemas": {}},
-    }))
 }

@@ -288,24 +288,14 @@ async fn dispatch(
     if user.is_none() {
         return Err(ApiError::Unauthorized);
     }
+    if let Some(response) = discovery::serve(&route, &parts.headers, &query).await {
+        return response;
+    }
     let format = negotiate(&parts.headers)?;
-    let json = |value: serde_json::Value| Ok(respond(StatusCode::OK, Format::Json, &value));
     match route {
-        Route::CoreVersions => json(discovery::core_versions()),
-        Route::Groups => json(discovery::groups()),
-        Route::Group(group) => discovery::group(&group).map_or(Err(ApiError::NoRoute), json),
-        Route::Resources { group, version } => {
-            discovery::resources(&group, &version).map_or(Err(ApiError::NoRoute), json)
-        }
-        Route::OpenApiV3(None) => json(discovery::openapi_v3_root()),
-        Route::OpenApiV3(Some(path)) => {
-            discovery::openapi_v3_document(&path).map_or(Err(ApiError::NoRoute), json)
-        }
         Route::Resource(info) => {
             crate::handlers::handle(state, info, query, parts.headers, format, body).await
         }
-        Route::OpenApiV2 | Route::NotFound | Route::Health | Route::Version => {
-            Err(ApiError::NoRoute)
-        }
+        _ => Err(ApiError::NoRoute),
     }
 }

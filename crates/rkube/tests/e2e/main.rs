@@ -9,6 +9,7 @@ mod etcd;
 mod events;
 mod gc;
 mod objects;
+mod openapi;
 mod persistence;
 mod printing;
 mod subresources;
