@@ -250,6 +250,20 @@ impl Cache {
         (out, more, state.revision)
     }
 
+    /// How many objects under `prefix` sort after the key `after`.
+    pub fn count_after(&self, prefix: &str, after: &str) -> usize {
+        let state = self.read();
+        resource_prefix(prefix)
+            .and_then(|p| state.resources.get(p))
+            .map(|objects| {
+                objects
+                    .range(format!("{after}\0")..)
+                    .take_while(|(key, _)| key.starts_with(prefix))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Starts a watch of the resource `prefix`. With `after` = `None`, the initial
     /// events are the current objects as ADDED; with `Some(rv)`, the recorded
     /// events after `rv` (or `TooOld`).

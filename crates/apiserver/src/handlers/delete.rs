@@ -18,6 +18,8 @@ pub(super) struct DeleteOptions {
     uid: Option<String>,
     resource_version: Option<i64>,
     propagation: Option<Propagation>,
+    /// `dryRun: ["All"]` in the body (kubectl sends it there for deletes).
+    dry_run: bool,
 }
 
 /// How a deletion treats the object's dependents (`propagationPolicy`).
@@ -68,7 +70,21 @@ impl DeleteOptions {
                 .and_then(Value::as_str)
                 .and_then(|rv| rv.parse().ok()),
             propagation: None,
+            dry_run: false,
         };
+        if let Some(values) = value.get("dryRun").and_then(Value::as_array) {
+            for v in values {
+                match v.as_str() {
+                    Some("All") => opts.dry_run = true,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid dry run value: {}; supported values: All",
+                            other.unwrap_or_default()
+                        )))
+                    }
+                }
+            }
+        }
         if let Some(orphan) = value.get("orphanDependents").and_then(Value::as_bool) {
             opts.propagation = Some(if orphan {
                 Propagation::Orphan
@@ -139,7 +155,7 @@ pub async fn delete(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
 /// hold it. Returns the object as it was deleted or as it now is.
 pub(super) async fn delete_one(ctx: &Context, name: &str, opts: &DeleteOptions) -> Result<Value> {
     let key = ctx.key(name);
-    let dry_run = ctx.dry_run()?;
+    let dry_run = ctx.dry_run()? || opts.dry_run;
     loop {
         let (mut obj, kv) = match current(ctx, &key).await {
             Ok(found) => found,

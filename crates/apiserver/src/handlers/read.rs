@@ -159,6 +159,8 @@ struct Page {
     revision: Revision,
     /// The key after which the next page starts, if more follow.
     next: Option<String>,
+    /// How many objects follow this page, for an unfiltered list.
+    remaining: Option<i64>,
 }
 
 pub async fn list(ctx: &Context) -> Result<Response<Body>> {
@@ -187,10 +189,15 @@ pub async fn list(ctx: &Context) -> Result<Response<Body>> {
                 } else {
                     None
                 };
+                let remaining = next
+                    .as_ref()
+                    .filter(|_| selectors.is_empty())
+                    .map(|last| ctx.cache().count_after(&prefix, last) as i64);
                 Page {
                     items,
                     revision,
                     next,
+                    remaining,
                 }
             } else {
                 list_from_store(ctx, &selectors, &prefix, None, limit, 0).await?
@@ -237,7 +244,7 @@ async fn list_from_store(
             other => other.into(),
         })?;
         request.revision = response.revision;
-        for kv in &response.kvs {
+        for (index, kv) in response.kvs.iter().enumerate() {
             let value =
                 codec::decode_stored(&kv.value, kv.mod_revision).map_err(ApiError::internal)?;
             if !selectors.is_empty() && !selectors.matches(ctx, &value) {
@@ -247,10 +254,15 @@ async fn list_from_store(
                 let last = items
                     .last()
                     .map(|o: &std::sync::Arc<CachedObject>| key_of(ctx, &o.value));
+                // `count` runs from this response's first key: all from
+                // `index` on remain.
+                let remaining =
+                    selectors.is_empty().then(|| response.count - index as i64);
                 return Ok(Page {
                     items,
                     revision: response.revision,
                     next: last,
+                    remaining,
                 });
             }
             items.push(CachedObject::new(value));
@@ -262,6 +274,7 @@ async fn list_from_store(
                     items,
                     revision: response.revision,
                     next: None,
+                    remaining: None,
                 })
             }
         }
@@ -276,6 +289,9 @@ fn list_response(
     let mut metadata = json!({"resourceVersion": page.revision.to_string()});
     if let Some(token) = continue_token {
         metadata["continue"] = json!(token);
+        if let Some(remaining) = page.remaining {
+            metadata["remainingItemCount"] = json!(remaining);
+        }
     }
     let api_version = ctx.resource.api_version();
     let kind = ctx.resource.list_kind();

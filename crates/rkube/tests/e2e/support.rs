@@ -218,6 +218,9 @@ impl Cluster {
     /// A file in the cluster's temporary directory with these contents.
     pub fn file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create directory");
+        }
         std::fs::write(&path, contents).expect("write file");
         path
     }
