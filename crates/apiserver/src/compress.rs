@@ -34,7 +34,7 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// The response, gzipped if the client accepts it and it is large and complete.
 pub async fn maybe_gzip(accepts: bool, response: Response<Body>) -> Response<Body> {
     let size = response.body().size_hint().exact();
-    if !accepts || !size.is_some_and(|s| s >= THRESHOLD) {
+    if !accepts || size.is_none_or(|s| s < THRESHOLD) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -68,7 +68,10 @@ mod tests {
 
     fn headers(accept: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_str(accept).expect("header"));
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_str(accept).expect("header"),
+        );
         headers
     }
 

@@ -86,7 +86,9 @@ fn custom_objects_are_served_validated_and_defaulted() {
         "safe"
     );
     assert_eq!(
-        cluster.ok(&["get", "widgets", "-n", "default", "-o", "name"]).trim(),
+        cluster
+            .ok(&["get", "widgets", "-n", "default", "-o", "name"])
+            .trim(),
         "widget.example.com/w1"
     );
     // Values outside the schema are refused with upstream's message.
@@ -159,7 +161,10 @@ fn status_and_scale_subresources() {
         "-p",
         r#"{"status":{"phase":"Ready"}}"#,
     ]);
-    assert_eq!(cluster.jsonpath("default", "wd", "w1", "{.status.phase}"), "");
+    assert_eq!(
+        cluster.jsonpath("default", "wd", "w1", "{.status.phase}"),
+        ""
+    );
     cluster.ok(&[
         "patch",
         "wd",
@@ -188,7 +193,10 @@ fn status_and_scale_subresources() {
     );
     let scale = cluster.raw("/apis/example.com/v1/namespaces/default/widgets/w1/scale");
     assert_eq!(
-        (scale["spec"]["replicas"].clone(), scale["status"]["replicas"].clone()),
+        (
+            scale["spec"]["replicas"].clone(),
+            scale["status"]["replicas"].clone()
+        ),
         (3.into(), 1.into())
     );
 }
@@ -198,7 +206,10 @@ fn deleting_the_definition_deletes_its_objects() {
     let cluster = with_crd();
     cluster.ok_stdin(&["apply", "-n", "default", "-f", "-"], WIDGET);
     let crd = cluster.ok(&["get", "crd", "widgets.example.com", "-o", "yaml"]);
-    assert!(crd.contains("storedVersions") && crd.contains("- v1"), "{crd}");
+    assert!(
+        crd.contains("storedVersions") && crd.contains("- v1"),
+        "{crd}"
+    );
     cluster.ok(&[
         "delete",
         "crd",

@@ -69,7 +69,10 @@ fn strategic_merge_patches_merge_lists_by_key() {
         "b:2"
     );
     assert_eq!(
-        get(&cluster, "{.spec.template.spec.containers[0].ports[*].containerPort}"),
+        get(
+            &cluster,
+            "{.spec.template.spec.containers[0].ports[*].containerPort}"
+        ),
         "443 80"
     );
     assert_eq!(
@@ -82,7 +85,10 @@ fn strategic_merge_patches_merge_lists_by_key() {
         "strategic",
         r#"{"spec":{"template":{"spec":{"containers":[{"name":"b","$patch":"delete"}]}}}}"#,
     );
-    assert_eq!(get(&cluster, "{.spec.template.spec.containers[*].name}"), "a");
+    assert_eq!(
+        get(&cluster, "{.spec.template.spec.containers[*].name}"),
+        "a"
+    );
     patch(
         &cluster,
         "strategic",
@@ -105,7 +111,11 @@ fn merge_and_json_patches() {
         get(&cluster, "{.spec.template.spec.containers[*].name}"),
         "only"
     );
-    patch(&cluster, "merge", r#"{"metadata":{"labels":{"tier":null}}}"#);
+    patch(
+        &cluster,
+        "merge",
+        r#"{"metadata":{"labels":{"tier":null}}}"#,
+    );
     assert_eq!(get(&cluster, "{.metadata.labels}"), "");
     // Every RFC 6902 operation.
     patch(
@@ -134,7 +144,11 @@ fn merge_and_json_patches() {
         r#"[{"op":"replace","path":"/spec/replicas","value":9},{"op":"test","path":"/spec/replicas","value":5}]"#,
     ]);
     assert!(!run.success, "{}", run.stdout);
-    assert!(run.stderr.contains("(Invalid)") || run.stderr.contains("test"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(Invalid)") || run.stderr.contains("test"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(get(&cluster, "{.spec.replicas}"), "3");
 }
 
@@ -153,7 +167,11 @@ fn server_side_dry_runs_change_nothing() {
         "jsonpath={.data.k}/{.metadata.uid}",
     ]);
     assert!(created.starts_with("v/") && created.len() > 2, "{created}");
-    assert!(!cluster.kubectl(&["get", "cm", "dry", "-n", "default"]).success);
+    assert!(
+        !cluster
+            .kubectl(&["get", "cm", "dry", "-n", "default"])
+            .success
+    );
     cluster.ok_stdin(
         &["apply", "-n", "default", "--dry-run=server", "-f", "-"],
         &DEPLOYMENT.replace("image: a:1", "image: a:2"),
@@ -177,7 +195,14 @@ fn server_side_dry_runs_change_nothing() {
     ]);
     assert_eq!(patched, "7");
     assert_eq!(get(&cluster, "{.spec.replicas}"), "1");
-    cluster.ok(&["delete", "deploy", "web", "-n", "default", "--dry-run=server"]);
+    cluster.ok(&[
+        "delete",
+        "deploy",
+        "web",
+        "-n",
+        "default",
+        "--dry-run=server",
+    ]);
     assert_eq!(get(&cluster, "{.metadata.name}"), "web");
 }
 
@@ -195,7 +220,10 @@ fn client_dry_run_output_applies() {
         "yaml",
     ]);
     cluster.ok_stdin(&["apply", "-n", "default", "-f", "-"], &manifest);
-    assert_eq!(cluster.jsonpath("default", "deploy", "gen", "{.spec.replicas}"), "2");
+    assert_eq!(
+        cluster.jsonpath("default", "deploy", "gen", "{.spec.replicas}"),
+        "2"
+    );
     // Applied again it changes nothing (kubectl reports `configured` because
     // of the `creationTimestamp: null` it wrote, as against upstream).
     cluster.ok_stdin(&["apply", "-n", "default", "-f", "-"], &manifest);
@@ -217,11 +245,23 @@ fn kustomize_directories_apply() {
     let dir = dir.to_string_lossy();
     cluster.ok(&["apply", "-k", &dir]);
     assert_eq!(
-        cluster.jsonpath("default", "deploy", "dev-web", "{.spec.selector.matchLabels.env}"),
+        cluster.jsonpath(
+            "default",
+            "deploy",
+            "dev-web",
+            "{.spec.selector.matchLabels.env}"
+        ),
         "dev"
     );
     let configmaps = cluster.ok(&["get", "cm", "-n", "default", "-l", "env=dev", "-o", "name"]);
-    assert!(configmaps.contains("configmap/dev-settings-"), "{configmaps}");
+    assert!(
+        configmaps.contains("configmap/dev-settings-"),
+        "{configmaps}"
+    );
     cluster.ok(&["delete", "-k", &dir]);
-    assert!(!cluster.kubectl(&["get", "deploy", "dev-web", "-n", "default"]).success);
+    assert!(
+        !cluster
+            .kubectl(&["get", "deploy", "dev-web", "-n", "default"])
+            .success
+    );
 }

@@ -69,6 +69,9 @@ fn unsupported_media_types_get_406() {
         &["-H", "Accept: application/xml"],
         "/api/v1/namespaces",
     );
-    assert!(headers.starts_with("http/2 406") || headers.starts_with("http/1.1 406"), "{headers}");
+    assert!(
+        headers.starts_with("http/2 406") || headers.starts_with("http/1.1 406"),
+        "{headers}"
+    );
     assert_eq!(reason(&body), "NotAcceptable", "{body}");
 }
