@@ -66,9 +66,10 @@ pub fn group_versions() -> Vec<(&'static str, &'static str)> {
 }
 
 /// True for the resources these documents describe: those with an upstream
-/// type (custom resources bring their own schemas).
+/// type, and custom resources with a schema.
 fn documented(resource: &ResourceInfo) -> bool {
     definitions::kind_type(resource).is_some()
+        || resource::custom::version_of(resource).is_some_and(|v| v.schema.is_some())
 }
 
 /// The OpenAPI v3 document of one group version (`None` if it is not served);

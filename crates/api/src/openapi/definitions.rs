@@ -75,6 +75,9 @@ pub(super) fn build(resources: &[&'static ResourceInfo]) -> Map<String, Value> {
             );
         }
     }
+    for resource in resources {
+        add_custom_definitions(&mut definitions, resource);
+    }
     set_gvk(
         &mut definitions,
         SCALE,
@@ -225,6 +228,7 @@ fn add_meta_types(generator: &mut SchemaGenerator) {
     generator.subschema_for::<meta::Patch>();
     generator.subschema_for::<meta::APIResourceList>();
     generator.subschema_for::<meta::ListMeta>();
+    generator.subschema_for::<meta::ObjectMeta>();
 }
 
 /// Puts one generated definition into upstream's shape.
@@ -345,9 +349,63 @@ fn list_schema(
     })
 }
 
+/// The definitions of a custom resource's kind and list, from the schema of
+/// its CRD version: what the CRD declares, plus `apiVersion`, `kind` and
+/// `metadata` as upstream's apiextensions-apiserver adds them.
+fn add_custom_definitions(definitions: &mut Map<String, Value>, resource: &ResourceInfo) {
+    let Some(schema) = crate::resource::custom::version_of(resource).and_then(|v| v.schema.clone())
+    else {
+        return;
+    };
+    let name = kind_definition(resource);
+    let mut schema = schema;
+    if let Value::Object(object) = &mut schema {
+        object.insert("type".into(), json!("object"));
+        let properties = object.entry("properties").or_insert_with(|| json!({}));
+        if let Value::Object(properties) = properties {
+            properties.insert(
+                "apiVersion".into(),
+                json!({"description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources", "type": "string"}),
+            );
+            properties.insert(
+                "kind".into(),
+                json!({"description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds", "type": "string"}),
+            );
+            properties.insert(
+                "metadata".into(),
+                json!({"description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "allOf": [{"$ref": format!("{V3_PREFIX}{OBJECT_META}")}]}),
+            );
+        }
+    }
+    definitions.insert(name.clone(), schema);
+    set_gvk(
+        definitions,
+        &name,
+        &[gvk(resource.group, resource.version, resource.kind)],
+    );
+    let list = list_schema(&name, resource, definitions);
+    definitions.insert(list_name(&name), list);
+    set_gvk(
+        definitions,
+        &list_name(&name),
+        &[gvk(resource.group, resource.version, &resource.list_kind())],
+    );
+}
+
 /// The definition name of a resource's kind (`io.k8s.api.core.v1.Pod`); a
-/// resource without an upstream type gets the name such a type would have.
+/// custom resource's is its reversed group, version and kind
+/// (`com.example.v1.Widget`), as upstream names it; another resource without
+/// an upstream type gets the name such a type would have.
 pub(super) fn kind_definition(resource: &ResourceInfo) -> String {
+    if crate::resource::custom::is_custom(resource) {
+        let reversed: Vec<&str> = resource.group.split('.').rev().collect();
+        return format!(
+            "{}.{}.{}",
+            reversed.join("."),
+            resource.version,
+            resource.kind
+        );
+    }
     match kind_type(resource) {
         Some(kind) => (kind.name)().into_owned(),
         None => {

@@ -72,7 +72,8 @@ fn kept() -> MutexGuard<'static, Kept> {
 
 /// What the documents are made from: every served group version's resources.
 fn fingerprint() -> String {
-    let mut text = String::new();
+    // A CRD's schema can change without its resources changing.
+    let mut text = format!("{};", api::resource::custom::generation());
     for group in api::resource::groups() {
         for version in &group.versions {
             for r in api::resource::resources_of(group.group, version) {

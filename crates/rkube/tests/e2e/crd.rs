@@ -141,6 +141,14 @@ fn custom_objects_are_served_validated_and_defaulted() {
         ]),
         "example.com/v1beta1"
     );
+    // explain reads the CRD's schema from the OpenAPI v3 document.
+    let explained = cluster.ok(&["explain", "widgets.spec"]);
+    assert!(
+        explained.contains("KIND:       Widget")
+            && explained.contains("size\t<integer> -required-")
+            && explained.contains("mode\t<string>"),
+        "{explained}"
+    );
     // `all` includes the category's resources.
     let all = cluster.ok(&["get", "all", "-n", "default", "-o", "name"]);
     assert!(all.contains("widget.example.com/w1"), "{all}");
