@@ -29,6 +29,9 @@ pub enum Command {
     /// Measure a real `rkube server` (start, memory, creates, LIST, watch fan-out)
     /// and print a Markdown table.
     Bench(BenchArgs),
+    /// Register fake nodes that keep their leases and run bound pods without
+    /// containers (like kubemark/KWOK), against any API server.
+    HollowNodes(HollowNodesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,33 @@ pub struct ControlPlaneArgs {
     /// Seconds to let requests in flight finish on SIGTERM.
     #[arg(long, default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
+    /// Hollow nodes to run in process (`rkube server` only).
+    #[arg(long, default_value_t = 0)]
+    pub hollow_nodes: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct HollowNodesArgs {
+    /// How many nodes.
+    #[arg(long)]
+    pub count: u32,
+    /// Nodes are named PREFIX-0 ... PREFIX-(N-1).
+    #[arg(long, default_value = "hollow-node")]
+    pub name_prefix: String,
+    /// The kubeconfig to use [default: $KUBECONFIG, ~/.kube/config].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The API server URL (overrides the kubeconfig's).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// CA bundle of the API server's certificate (with --server).
+    #[arg(long)]
+    pub certificate_authority: Option<PathBuf>,
+    /// Client certificate and key (with --server).
+    #[arg(long)]
+    pub client_certificate: Option<PathBuf>,
+    #[arg(long)]
+    pub client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
         Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
+        Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
     }
 }
 
@@ -136,8 +137,25 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             }
         })
     });
+    // Hollow nodes, as any kubelet, reach the API server through the kubeconfig.
+    let hollow = (components == Components::All && args.hollow_nodes > 0).then(|| {
+        let kubeconfig = server.kubeconfig_path().to_path_buf();
+        let connection = kubelet::Connection {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        };
+        tokio::spawn(run_hollow_nodes(
+            connection,
+            args.hollow_nodes,
+            Default::default(),
+            std::future::pending(),
+        ))
+    });
     let shutdown = async move {
         shutdown_signal().await;
+        if let Some(hollow) = hollow {
+            hollow.abort();
+        }
         // Stop the controllers first so their watches do not hold the drain.
         if let Some(controllers) = controllers {
             controllers.abort();
@@ -148,6 +166,53 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `rkube hollow-nodes`: fake nodes against any API server, until a signal.
+async fn hollow_nodes(args: crate::cli::HollowNodesArgs) -> Result<()> {
+    let connection = kubelet::Connection {
+        kubeconfig: args.kubeconfig,
+        server: args.server,
+        certificate_authority: args.certificate_authority,
+        client_certificate: args.client_certificate,
+        client_key: args.client_key,
+        insecure_skip_tls_verify: false,
+    };
+    let options = kubelet::hollow::Options {
+        name_prefix: args.name_prefix,
+        ..Default::default()
+    };
+    run_hollow_nodes(connection, args.count, options, shutdown_signal()).await
+}
+
+/// Runs `count` hollow nodes until `shutdown` completes.
+async fn run_hollow_nodes(
+    connection: kubelet::Connection,
+    count: u32,
+    options: kubelet::hollow::Options,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let result = async {
+        let client = connection
+            .client()
+            .await
+            .context("connecting to the API server")?;
+        kubelet::hollow::HollowNodes::start(client, count, options)
+            .await
+            .context("registering hollow nodes")
+    }
+    .await;
+    match result {
+        Ok(nodes) => {
+            shutdown.await;
+            nodes.stop();
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!("hollow nodes: {error:#}");
+            Err(error)
+        }
+    }
 }
 
 /// Completes on the first SIGTERM or SIGINT.

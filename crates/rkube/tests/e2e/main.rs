@@ -8,6 +8,7 @@ mod errors;
 mod etcd;
 mod events;
 mod gc;
+mod hollow;
 mod objects;
 mod patching;
 mod openapi;
