@@ -10,6 +10,7 @@
 //! - how to convert between the versions that share one storage ([`convert`]);
 //! - how to select objects by labels and fields ([`selector`]);
 //! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]);
+//! - how `kubectl get` shows it: the columns and cells of its Table ([`printing`]);
 //! - how to read protobuf request bodies as that JSON ([`protobuf`]);
 //! - how they are described in OpenAPI v3 and v2 documents ([`openapi`]).
 //!
@@ -33,6 +34,7 @@ pub mod convert;
 pub mod meta;
 pub mod openapi;
 pub mod patch;
+pub mod printing;
 pub mod protobuf;
 pub mod resource;
 pub mod schema;

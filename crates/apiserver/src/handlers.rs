@@ -6,6 +6,7 @@ mod delete;
 mod pods;
 mod read;
 mod scale;
+mod table;
 mod watch;
 mod write;
 

@@ -49,7 +49,14 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format> {
         match media {
             "application/json" => match param("as") {
                 None => return Ok(Format::Json),
-                Some("Table") if param("g") == Some("meta.k8s.io") => return Ok(Format::Table),
+                // Tables exist in meta.k8s.io v1 and v1beta1 only; any other
+                // group or version is skipped, as upstream skips it.
+                Some("Table")
+                    if param("g") == Some("meta.k8s.io")
+                        && matches!(param("v"), Some("v1" | "v1beta1")) =>
+                {
+                    return Ok(Format::Table)
+                }
                 Some(_) => continue,
             },
             "application/yaml" if param("as").is_none() => return Ok(Format::Yaml),
@@ -64,8 +71,9 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format> {
     })
 }
 
-/// A response with `value` encoded as `format` asks (Table falls back to JSON for
-/// objects that are not tables).
+/// A response with `value` encoded as `format` asks. Tables are built by the
+/// handlers that print (`handlers/table.rs`: get, list, watch); any other value
+/// asked for as a Table (a Status, a written object) is sent as JSON.
 pub fn respond(code: StatusCode, format: Format, value: &Value) -> Response<Body> {
     let (content_type, bytes) = match format {
         Format::Yaml => (
@@ -193,6 +201,26 @@ mod tests {
             Format::Json
         );
         assert_eq!(accept("text/html").unwrap_err().code(), 406);
+        assert_eq!(
+            accept("application/json;as=Table;v=v1beta1;g=meta.k8s.io").unwrap(),
+            Format::Table
+        );
+        assert_eq!(
+            accept("application/json;as=Table;v=v2;g=meta.k8s.io")
+                .unwrap_err()
+                .code(),
+            406
+        );
+        assert_eq!(
+            accept("application/json;as=Table;g=meta.k8s.io")
+                .unwrap_err()
+                .code(),
+            406
+        );
+        assert_eq!(
+            accept("application/json;as=Table;v=v1;g=example.com, application/json").unwrap(),
+            Format::Json
+        );
     }
 
     #[test]

@@ -80,8 +80,11 @@ pub async fn get(ctx: &Context) -> Result<Response<Body>> {
         cache_fresh(ctx, at).await?;
         ctx.cache().get(&key).0.map(|o| o.value.clone())
     };
-    let object = object.ok_or_else(|| ctx.not_found(name))?;
-    Ok(respond(StatusCode::OK, ctx.format, &ctx.output(object)?))
+    let object = ctx.output(object.ok_or_else(|| ctx.not_found(name))?)?;
+    if let Some(printer) = super::table::Printer::for_request(ctx)? {
+        return Ok(super::table::object(&printer, &object));
+    }
+    Ok(respond(StatusCode::OK, ctx.format, &object))
 }
 
 /// The selectors of a list or watch request.
@@ -292,6 +295,10 @@ fn list_response(
         if let Some(remaining) = page.remaining {
             metadata["remainingItemCount"] = json!(remaining);
         }
+    }
+    if let Some(printer) = super::table::Printer::for_request(ctx)? {
+        let items = page.items.iter().map(|o| &o.value);
+        return super::table::list(ctx, &printer, items, metadata);
     }
     let api_version = ctx.resource.api_version();
     let kind = ctx.resource.list_kind();

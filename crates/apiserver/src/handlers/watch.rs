@@ -1,5 +1,6 @@
 //! WATCH: a stream of `{"type": ..., "object": ...}` lines from the watch cache,
-//! filtered by namespace and selectors, with bookmarks when asked.
+//! filtered by namespace and selectors, with bookmarks when asked; objects are
+//! one-row Tables when the client asked for Tables.
 
 use std::time::Duration;
 
@@ -34,6 +35,9 @@ struct Watcher {
     /// Events with revisions up to this were already sent.
     sent: Revision,
     ctx_output: bool,
+    /// Set when the client asked for Tables: each event's object becomes a
+    /// one-row Table.
+    table: Option<super::table::Printer>,
 }
 
 impl Watcher {
@@ -56,6 +60,18 @@ impl Watcher {
                 (_, false, false) => return None,
             }
         };
+        if let Some(printer) = &self.table {
+            let converted;
+            let object = if self.ctx_output {
+                converted =
+                    api::convert::convert(event.object.value.clone(), self.resource).ok()?;
+                &converted
+            } else {
+                &event.object.value
+            };
+            let table = serde_json::to_vec(&printer.object_table(object)).ok()?;
+            return Some(encode_line(event_type, &table));
+        }
         if self.ctx_output {
             let object = api::convert::convert(event.object.value.clone(), self.resource).ok()?;
             return Some(encode_line(event_type, &serde_json::to_vec(&object).ok()?));
@@ -148,6 +164,7 @@ pub async fn watch(ctx: &Context) -> Result<Response<Body>> {
         api_version: ctx.resource.api_version(),
         sent: 0,
         ctx_output: !ctx.resource.is_storage_version(),
+        table: super::table::Printer::for_request(ctx)?,
     };
     let (sender, receiver) = mpsc::channel::<Bytes>(64);
     match ctx.cache().subscribe(&watcher.prefix, after) {
