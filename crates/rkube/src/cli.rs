@@ -29,6 +29,8 @@ pub enum Command {
     /// Measure a real `rkube server` (start, memory, creates, LIST, watch fan-out)
     /// and print a Markdown table.
     Bench(BenchArgs),
+    /// Run the scheduler alone against an API server.
+    Scheduler(SchedulerArgs),
     /// Register fake nodes that keep their leases and run bound pods without
     /// containers (like kubemark/KWOK), against any API server.
     HollowNodes(HollowNodesArgs),
@@ -88,6 +90,13 @@ pub struct HollowNodesArgs {
     pub client_certificate: Option<PathBuf>,
     #[arg(long)]
     pub client_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// The kubeconfig to reach the API server with.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
         Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
+        Command::Scheduler(args) => runtime.block_on(scheduler_alone(args.kubeconfig)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
     }
 }
@@ -151,8 +152,19 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             std::future::pending(),
         ))
     });
+    let scheduler = (components == Components::All).then(|| {
+        let kubeconfig = server.kubeconfig_path().to_path_buf();
+        tokio::spawn(async move {
+            if let Err(error) = scheduler_alone(kubeconfig).await {
+                tracing::error!(%error, "scheduler stopped");
+            }
+        })
+    });
     let shutdown = async move {
         shutdown_signal().await;
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
         if let Some(hollow) = hollow {
             hollow.abort();
         }
@@ -213,6 +225,16 @@ async fn run_hollow_nodes(
             Err(error)
         }
     }
+}
+
+/// Runs the scheduler against the API server of `kubeconfig` until a signal.
+async fn scheduler_alone(kubeconfig: PathBuf) -> Result<()> {
+    let client = controllers::client_from_kubeconfig(&kubeconfig)
+        .await
+        .with_context(|| format!("reading {}", kubeconfig.display()))?;
+    scheduler::run(client, scheduler::Config::default(), shutdown_signal())
+        .await
+        .context("scheduler")
 }
 
 /// Completes on the first SIGTERM or SIGINT.

@@ -15,6 +15,7 @@ mod openapi;
 mod persistence;
 mod printing;
 mod python;
+mod scheduler;
 mod subresources;
 mod transport;
 mod watch;

@@ -1,0 +1,35 @@
+//! The in-tree plugins, one file each, and the default profile that wires
+//! them with upstream's order and score weights (`getDefaultPlugins` in
+//! `pkg/scheduler/apis/config/v1/default_plugins.go`).
+
+pub mod balanced_allocation;
+pub mod node_affinity;
+pub mod node_name;
+pub mod node_ports;
+pub mod node_resources_fit;
+pub mod node_unschedulable;
+pub mod taint_toleration;
+
+use crate::framework::Framework;
+
+/// The default profile: filters in upstream's order, scorers with upstream's
+/// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
+/// NodeResourcesBalancedAllocation 1).
+pub fn default_framework() -> Framework {
+    Framework {
+        filters: vec![
+            Box::new(node_unschedulable::NodeUnschedulable),
+            Box::new(node_name::NodeName),
+            Box::new(taint_toleration::TaintToleration),
+            Box::new(node_affinity::NodeAffinity),
+            Box::new(node_ports::NodePorts),
+            Box::new(node_resources_fit::NodeResourcesFit),
+        ],
+        scorers: vec![
+            (Box::new(taint_toleration::TaintToleration), 3),
+            (Box::new(node_affinity::NodeAffinity), 2),
+            (Box::new(node_resources_fit::NodeResourcesFit), 1),
+            (Box::new(balanced_allocation::BalancedAllocation), 1),
+        ],
+    }
+}
