@@ -5,6 +5,7 @@
 //! list+watch and acts through API writes, never through the store, so it runs
 //! the same inside `rkube server` and on its own against a remote API server.
 
+pub mod deployment;
 mod discovery;
 mod error;
 pub mod events;
@@ -12,6 +13,9 @@ pub mod garbage_collector;
 pub mod namespace;
 mod patch;
 mod queue;
+pub mod replicaset;
+pub mod root_ca;
+pub mod serviceaccount;
 
 use std::future::Future;
 
@@ -19,13 +23,29 @@ pub use discovery::{ApiResources, Resource};
 pub use error::Error;
 pub use kube::Client;
 
+/// What the controllers need beyond an API client.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The cluster CA certificate (PEM) published as `kube-root-ca.crt` in
+    /// every namespace; without it that controller does not run.
+    pub root_ca_pem: Option<String>,
+}
+
 /// Runs every controller until `shutdown` completes.
-pub async fn run(client: Client, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+pub async fn run(
+    client: Client,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
     let gc = garbage_collector::GarbageCollector::new(client.clone());
     let namespaces = namespace::NamespaceController::new(client.clone());
     tokio::select! {
         result = gc.run() => result,
         result = namespaces.run() => result,
+        result = replicaset::ReplicaSetController::run(client.clone()) => result,
+        result = deployment::DeploymentController::run(client.clone()) => result,
+        result = serviceaccount::run(client.clone()) => result,
+        result = root_ca::run(client.clone(), config.root_ca_pem) => result,
         () = shutdown => Ok(()),
     }
 }

@@ -125,6 +125,9 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     // kubeconfig, over HTTPS.
     let controllers = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
+        let config = controllers::Config {
+            root_ca_pem: std::fs::read_to_string(data_dir.join("tls/ca.crt")).ok(),
+        };
         tokio::spawn(async move {
             let client = match controllers::client_from_kubeconfig(&kubeconfig).await {
                 Ok(client) => client,
@@ -133,7 +136,7 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
                     return;
                 }
             };
-            if let Err(error) = controllers::run(client, std::future::pending()).await {
+            if let Err(error) = controllers::run(client, config, std::future::pending()).await {
                 tracing::error!(%error, "controller manager stopped");
             }
         })

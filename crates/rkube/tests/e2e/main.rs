@@ -19,3 +19,4 @@ mod scheduler;
 mod subresources;
 mod transport;
 mod watch;
+mod workloads;
