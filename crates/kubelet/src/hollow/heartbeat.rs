@@ -15,7 +15,7 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::watcher;
 use kube::Api;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use super::node::{self, conditions, micro_time};
 use super::Shared;
@@ -37,9 +37,12 @@ pub(super) async fn run(shared: Arc<Shared>, mut reports: mpsc::UnboundedReceive
     let status_slots =
         (shared.options.status_report_frequency.as_nanos() / slot.as_nanos().max(1)).max(1) as u64;
     let mut ticks = tokio::time::interval(slot);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A slot that took longer than its time is caught up at once, so that
+    // every lease is still renewed once per interval on average.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let count = u64::from(shared.count);
     let mut tick: u64 = 0;
+    let in_flight = Arc::new(Semaphore::new(shared.options.max_requests_in_flight.max(1)));
     loop {
         let mut duties = Vec::new();
         tokio::select! {
@@ -63,12 +66,18 @@ pub(super) async fn run(shared: Arc<Shared>, mut reports: mpsc::UnboundedReceive
             }
             Some(index) = reports.recv() => duties.push(Duty::ReportStatus(index)),
         }
-        futures::stream::iter(duties)
-            .for_each_concurrent(shared.options.max_requests_in_flight.max(1), |duty| {
-                let shared = shared.clone();
-                async move { perform(&shared, duty).await }
-            })
-            .await;
+        // Duties of consecutive slots overlap, up to the in-flight limit, so
+        // that API latency does not stretch the renew interval.
+        for duty in duties {
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                perform(&shared, duty).await;
+                drop(permit);
+            });
+        }
     }
 }
 
