@@ -110,9 +110,15 @@ async fn ensure(client: &Client, namespace: &str, ca_pem: &str) -> Result<(), Er
             if map.data.as_ref() == Some(&data) && described {
                 return Ok(());
             }
+            // Other keys are removed (null in a merge patch): the map holds the CA only.
+            let mut patch_data = serde_json::Map::new();
+            for key in map.data.iter().flatten().map(|(k, _)| k) {
+                patch_data.insert(key.clone(), serde_json::Value::Null);
+            }
+            patch_data.insert(KEY.to_string(), json!(ca_pem));
             let patch = json!({
                 "metadata": {"annotations": {"kubernetes.io/description": DESCRIPTION}},
-                "data": data,
+                "data": patch_data,
             });
             api.patch(NAME, &PatchParams::default(), &Patch::Merge(&patch))
                 .await?;

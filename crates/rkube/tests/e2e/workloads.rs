@@ -458,6 +458,26 @@ fn recreate_deployment_replaces_all_pods_at_once() {
 }
 
 #[test]
+fn deployment_on_hollow_nodes_becomes_available_and_heals() {
+    let cluster = Cluster::start_with(&["--hollow-nodes", "3"]);
+    let ns = "default";
+    cluster.ok_stdin(&["apply", "-n", ns, "-f", "-"], DEPLOYMENT);
+    cluster.ok(&["rollout", "status", "deploy/web", "-n", ns, "--timeout=60s"]);
+    assert_eq!(
+        cluster.jsonpath(ns, "deploy", "web", "{.status.availableReplicas}"),
+        "3"
+    );
+    let before = wait_for_live_pods(&cluster, ns, "app=web", 3);
+    let victim = name(&before[0]);
+    cluster.ok(&["delete", "pod", &victim, "-n", ns]);
+    wait_until("a ready replacement", WAIT, || {
+        let all = pods(&cluster, ns, "app=web");
+        let ready = live(&all).into_iter().filter(|p| is_ready(p)).count();
+        ready == 3 && all.iter().all(|p| name(p) != victim)
+    });
+}
+
+#[test]
 fn namespaces_get_a_default_service_account_and_the_root_ca() {
     let cluster = Cluster::start();
     cluster.namespace("team");
