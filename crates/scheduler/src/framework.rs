@@ -96,6 +96,16 @@ pub trait FilterPlugin: Send + Sync {
 pub trait ScorePlugin: Send + Sync {
     fn name(&self) -> &'static str;
     fn score(&self, state: &PodState<'_>, node: &NodeInfo) -> i64;
+    /// Scores `feasible` in order; plugins that look across the cluster
+    /// (ImageLocality) override this and read `all` nodes.
+    fn score_nodes(
+        &self,
+        state: &PodState<'_>,
+        feasible: &[&NodeInfo],
+        _all: &[&NodeInfo],
+    ) -> Vec<i64> {
+        feasible.iter().map(|n| self.score(state, n)).collect()
+    }
     /// Brings the raw scores into 0..=`MAX_NODE_SCORE`; by default they
     /// already are.
     fn normalize(&self, _scores: &mut [i64]) {}
@@ -227,10 +237,10 @@ impl Framework {
     }
 
     /// Weighted, normalized totals for `nodes`, in their order.
-    pub fn score(&self, state: &PodState<'_>, nodes: &[&NodeInfo]) -> Vec<i64> {
+    pub fn score(&self, state: &PodState<'_>, nodes: &[&NodeInfo], all: &[&NodeInfo]) -> Vec<i64> {
         let mut totals = vec![0; nodes.len()];
         for (plugin, weight) in &self.scorers {
-            let mut scores: Vec<i64> = nodes.iter().map(|n| plugin.score(state, n)).collect();
+            let mut scores = plugin.score_nodes(state, nodes, all);
             plugin.normalize(&mut scores);
             for (total, score) in totals.iter_mut().zip(scores) {
                 *total += score * weight;
@@ -245,12 +255,13 @@ impl Framework {
         &self,
         state: &PodState<'_>,
         feasible: &[&'n NodeInfo],
+        all: &[&NodeInfo],
         random: impl FnOnce(usize) -> usize,
     ) -> Option<&'n NodeInfo> {
         if feasible.len() == 1 {
             return feasible.first().copied();
         }
-        let scores = self.score(state, feasible);
+        let scores = self.score(state, feasible, all);
         let best = scores.iter().copied().max()?;
         let tied: Vec<&NodeInfo> = feasible
             .iter()

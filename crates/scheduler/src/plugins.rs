@@ -3,6 +3,7 @@
 //! `pkg/scheduler/apis/config/v1/default_plugins.go`).
 
 pub mod balanced_allocation;
+pub mod image_locality;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
@@ -14,7 +15,7 @@ use crate::framework::Framework;
 
 /// The default profile: filters in upstream's order, scorers with upstream's
 /// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
-/// NodeResourcesBalancedAllocation 1).
+/// NodeResourcesBalancedAllocation 1, ImageLocality 1).
 pub fn default_framework() -> Framework {
     Framework {
         filters: vec![
@@ -30,6 +31,7 @@ pub fn default_framework() -> Framework {
             (Box::new(node_affinity::NodeAffinity), 2),
             (Box::new(node_resources_fit::NodeResourcesFit), 1),
             (Box::new(balanced_allocation::BalancedAllocation), 1),
+            (Box::new(image_locality::ImageLocality), 1),
         ],
     }
 }

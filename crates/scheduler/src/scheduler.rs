@@ -258,7 +258,7 @@ fn schedule_one(shared: &Arc<Shared>, popped: QueuedPod) {
                 Ok(feasible) => {
                     let chosen = shared
                         .framework
-                        .select_host(&state, &feasible, |n| shared.random_below(n))
+                        .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
                         .map(|n| n.name().to_string());
                     match chosen {
                         Some(node) => {
