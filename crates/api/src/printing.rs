@@ -24,6 +24,7 @@ use crate::ResourceInfo;
 
 mod cluster;
 mod core;
+mod custom;
 mod pod;
 mod workloads;
 
@@ -164,10 +165,14 @@ pub fn table(
     metadata: Value,
     options: &TableOptions,
 ) -> Value {
+    let custom = crate::resource::custom::version_of(resource);
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
-            let row = row(resource, object, options.now);
+            let row = match &custom {
+                Some(custom) => custom::row(custom, object, options.now),
+                None => row(resource, object, options.now),
+            };
             let mut out = Map::new();
             out.insert("cells".into(), Value::Array(row.cells));
             if let Some(conditions) = row.conditions {
@@ -190,6 +195,8 @@ pub fn table(
         .collect();
     let column_definitions = if options.no_headers {
         Value::Null
+    } else if let Some(custom) = &custom {
+        Value::Array(custom::columns(custom))
     } else {
         Value::Array(columns(resource).iter().map(|c| c.to_json()).collect())
     };

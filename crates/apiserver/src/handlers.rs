@@ -165,8 +165,13 @@ pub async fn handle(
         (Verb::Get, _) => read::get(&ctx).await,
         (Verb::List, None) => read::list(&ctx).await,
         (Verb::Watch, None) => watch::watch(&ctx).await,
-        // Objects are created by POST to the collection; a named path takes no POST.
+        // Objects are created by POST to the collection; a named path takes no
+        // POST (the body is read first, so the client sees the answer).
         (Verb::Create, None) if ctx.info.name.is_empty() => write::create(&ctx, body).await,
+        (Verb::Create, None) => {
+            let _ = crate::http::read_body(body).await;
+            Err(ApiError::MethodNotAllowed)
+        }
         (Verb::Update, sub) => write::update(&ctx, body, sub).await,
         (Verb::Patch, sub) => write::patch(&ctx, body, sub).await,
         (Verb::Delete, None) => delete::delete(&ctx, body).await,

@@ -141,6 +141,13 @@ fn custom_objects_are_served_validated_and_defaulted() {
         ]),
         "example.com/v1beta1"
     );
+    // The table has the CRD's printer columns.
+    let table = cluster.ok(&["get", "wd", "-n", "default"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(header, vec!["NAME", "SIZE"], "{table}");
+    let row: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(row, vec!["w1", "3"], "{table}");
     // explain reads the CRD's schema from the OpenAPI v3 document.
     let explained = cluster.ok(&["explain", "widgets.spec"]);
     assert!(

@@ -382,3 +382,13 @@ pub fn reason(body: &str) -> String {
         .and_then(|v| v["reason"].as_str().map(str::to_string))
         .unwrap_or_default()
 }
+
+/// `kubectl get -o name` output without the `kube-root-ca.crt` ConfigMap that
+/// the controller manager publishes in every namespace, as upstream does.
+pub fn without_root_ca(names: &str) -> String {
+    names
+        .lines()
+        .filter(|line| *line != "configmap/kube-root-ca.crt")
+        .map(|line| format!("{line}\n"))
+        .collect()
+}

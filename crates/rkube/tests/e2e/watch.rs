@@ -171,6 +171,8 @@ fn pagination_is_consistent_and_expires_after_compaction() {
         .iter()
         .flat_map(|page| page["items"].as_array().unwrap().iter())
         .map(|item| item["metadata"]["name"].as_str().unwrap())
+        // Published in every namespace by the controller manager; it sorts last.
+        .filter(|name| *name != "kube-root-ca.crt")
         .collect();
     assert_eq!(
         names,
@@ -179,10 +181,15 @@ fn pagination_is_consistent_and_expires_after_compaction() {
     assert!(third["metadata"]["continue"].is_null());
     // kubectl pages through too.
     assert_eq!(
-        cluster
-            .ok(&["get", "cm", "--chunk-size=2", "-o", "name"])
-            .lines()
-            .count(),
+        crate::support::without_root_ca(&cluster.ok(&[
+            "get",
+            "cm",
+            "--chunk-size=2",
+            "-o",
+            "name"
+        ]))
+        .lines()
+        .count(),
         8
     );
     // Once compaction passes the token's revision, it has expired.
