@@ -293,7 +293,7 @@ impl ReplicaSetController {
                         }
                         Err(e) => {
                             self.expectations.creation_observed(key);
-                            let message = e.to_string();
+                            let message = api_message(&e);
                             let note = format!("Error creating: {message}");
                             self.record(
                                 &reference,
@@ -356,7 +356,7 @@ impl ReplicaSetController {
                             key,
                             pod.metadata.uid.as_deref().unwrap_or_default(),
                         );
-                        let message = e.to_string();
+                        let message = api_message(&e);
                         self.record(
                             &reference,
                             EventType::Warning,
@@ -616,6 +616,15 @@ where
         // brings the object back to a sync.
         Err(kube::Error::Api(status)) if [404, 409, 422].contains(&status.code) => Ok(false),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// What the API server said, as upstream's events quote it (the Status
+/// message), or the client error.
+fn api_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -478,6 +478,58 @@ fn deployment_on_hollow_nodes_becomes_available_and_heals() {
 }
 
 #[test]
+fn stalled_deployment_exceeds_its_progress_deadline_and_history_is_limited() {
+    let cluster = Cluster::start();
+    let ns = "default";
+    // Nobody makes these pods ready: the rollout stalls.
+    let manifest = DEPLOYMENT.replace(
+        "  replicas: 3\n",
+        "  replicas: 3\n  progressDeadlineSeconds: 2\n  revisionHistoryLimit: 1\n",
+    );
+    cluster.ok_stdin(&["apply", "-n", ns, "-f", "-"], &manifest);
+    wait_until("ProgressDeadlineExceeded", WAIT, || {
+        cluster.jsonpath(
+            ns,
+            "deploy",
+            "web",
+            "{.status.conditions[?(@.type==\"Progressing\")].reason}",
+        ) == "ProgressDeadlineExceeded"
+    });
+    let message = cluster.jsonpath(
+        ns,
+        "deploy",
+        "web",
+        "{.status.conditions[?(@.type==\"Progressing\")].message}",
+    );
+    assert!(message.ends_with("has timed out progressing."), "{message}");
+    let error = cluster.fails(&["rollout", "status", "deploy/web", "-n", ns, "--timeout=20s"]);
+    assert!(error.contains("exceeded its progress deadline"), "{error}");
+    // Three templates rolled out; one old set is kept besides the current one.
+    with_ready_pods(&cluster, ns, "app=web", || {
+        for image in ["c=nginx:2", "c=nginx:3"] {
+            cluster.ok(&["set", "image", "deploy/web", "-n", ns, image]);
+            cluster.ok(&["rollout", "status", "deploy/web", "-n", ns, "--timeout=60s"]);
+        }
+        wait_until("history cut to one old set", WAIT, || {
+            cluster
+                .ok(&["get", "rs", "-n", ns, "-o", "name"])
+                .lines()
+                .count()
+                == 2
+        });
+    });
+    assert_eq!(
+        cluster.jsonpath(
+            ns,
+            "deploy",
+            "web",
+            "{.status.conditions[?(@.type==\"Progressing\")].reason}",
+        ),
+        "NewReplicaSetAvailable"
+    );
+}
+
+#[test]
 fn namespaces_get_a_default_service_account_and_the_root_ca() {
     let cluster = Cluster::start();
     cluster.namespace("team");
