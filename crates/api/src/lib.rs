@@ -30,6 +30,7 @@
 //! source it follows (validation messages, defaults, registry strategies,
 //! strategic merge patch), and behaviour that differs is documented where it is.
 
+pub mod bootstrap_policy;
 pub mod convert;
 pub mod meta;
 pub mod openapi;

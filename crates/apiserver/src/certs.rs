@@ -1,5 +1,6 @@
 //! The cluster's certificates: a CA made on first start, the serving certificate and
-//! the admin client certificate it signs, and the admin kubeconfig that uses them.
+//! the admin client certificate it signs, the admin kubeconfig that uses them, and
+//! the key that signs service account tokens.
 //!
 //! Everything is written under `<data-dir>/tls/` and reused on later starts, so
 //! kubeconfigs handed out stay valid across restarts.
@@ -36,6 +37,8 @@ pub struct Pki {
     pub serving_key_pem: String,
     pub admin_cert_pem: String,
     pub admin_key_pem: String,
+    /// The key that signs service account tokens (ECDSA P-256, PKCS#8).
+    pub service_account_key_pem: String,
     pub dir: PathBuf,
 }
 
@@ -147,14 +150,36 @@ pub fn load_or_create(data_dir: &Path, extra_sans: &[String]) -> Result<Pki, Cer
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         Ok(())
     })?;
+    let service_account_key_pem = service_account_key(&dir)?;
     Ok(Pki {
         ca_cert_pem,
         serving_cert_pem,
         serving_key_pem,
         admin_cert_pem,
         admin_key_pem,
+        service_account_key_pem,
         dir,
     })
+}
+
+/// Loads `<dir>/service-account.key`, or makes it (with its public half in
+/// `service-account.pub`, for verifiers outside the API server). It is kept
+/// apart from the CA, as upstream's `--service-account-key-file`, so tokens
+/// stay valid as long as it does.
+fn service_account_key(dir: &Path) -> Result<String, CertError> {
+    let key_path = dir.join("service-account.key");
+    if key_path.exists() {
+        return read(&key_path);
+    }
+    let key = KeyPair::generate()?;
+    let pem = key.serialize_pem();
+    write(
+        &dir.join("service-account.pub"),
+        &key.public_key_pem(),
+        false,
+    )?;
+    write(&key_path, &pem, true)?;
+    Ok(pem)
 }
 
 /// Loads `<dir>/<name>.crt` and `.key`, or makes them signed by the CA.
@@ -234,6 +259,10 @@ mod tests {
         let second = load_or_create(dir.path(), &[]).unwrap();
         assert_eq!(first.ca_cert_pem, second.ca_cert_pem);
         assert_eq!(first.admin_cert_pem, second.admin_cert_pem);
+        assert_eq!(
+            first.service_account_key_pem,
+            second.service_account_key_pem
+        );
         let config = admin_kubeconfig(&first, "https://127.0.0.1:6443");
         assert!(config.contains("server: https://127.0.0.1:6443"));
     }

@@ -7,6 +7,7 @@ mod pods;
 mod read;
 mod scale;
 mod table;
+mod token;
 mod watch;
 mod write;
 
@@ -146,6 +147,11 @@ pub async fn handle(
         (Verb::Create, "binding") if core_pods => return pods::bind(&ctx, body).await,
         (Verb::Create, "eviction") if core_pods => return pods::evict(&ctx, body).await,
         (Verb::Get, "log") if core_pods => return pods::log(&ctx).await,
+        (Verb::Create, "token")
+            if resource.group.is_empty() && resource.plural == "serviceaccounts" =>
+        {
+            return token::create(&ctx, body).await
+        }
         _ => {}
     }
     let subresource = match ctx.info.subresource.as_str() {

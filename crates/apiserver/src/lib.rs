@@ -1,7 +1,8 @@
 //! The rkube API server: the only component that touches the store.
 //!
-//! A request flows through [`server`] (TLS, client-certificate identity, routing
-//! by [`request`]), then either [`discovery`] or [`handlers`], which decode and
+//! A request flows through [`server`] (TLS, routing by [`request`]), [`auth`]
+//! (authentication, impersonation, RBAC), then either [`discovery`] or
+//! [`handlers`], which decode and
 //! check objects with the `api` crate, admit them ([`admission`]) and write them to
 //! the store with compare-and-swap. Reads and watches are served by the [`cache`],
 //! which follows the store through one watch over the whole registry.
@@ -9,6 +10,7 @@
 //! Start at [`server::Server::start`].
 
 mod admission;
+mod auth;
 mod bootstrap;
 pub mod cache;
 pub mod certs;
@@ -24,5 +26,6 @@ pub mod server;
 mod tls;
 
 pub use admission::Config as AdmissionConfig;
+pub use auth::Config as AuthConfig;
 pub use error::ApiError;
 pub use server::{Config, Server, ServerError};

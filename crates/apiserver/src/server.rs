@@ -38,6 +38,8 @@ pub struct Config {
     /// Service IPs and node ports.
     pub admission: crate::admission::Config,
     pub cache: cache::Config,
+    /// Service account tokens: issuer, audiences, lifetimes.
+    pub auth: crate::auth::Config,
     /// How often old revisions are compacted away (upstream
     /// `--etcd-compaction-interval`, default 5 minutes). Each compaction keeps at
     /// least one interval of history.
@@ -53,6 +55,7 @@ impl Default for Config {
             extra_sans: Vec::new(),
             admission: crate::admission::Config::default(),
             cache: cache::Config::default(),
+            auth: crate::auth::Config::default(),
             compaction_interval: Duration::from_secs(300),
         }
     }
@@ -82,6 +85,7 @@ pub struct State {
     pub store: Arc<dyn Store>,
     pub cache: Arc<Cache>,
     pub config: Config,
+    pub auth: crate::auth::Auth,
 }
 
 /// A started server: listening, with a filled cache, not yet serving.
@@ -99,6 +103,8 @@ impl Server {
     /// kubeconfig, fills the watch cache and creates the bootstrap objects.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
         let pki = certs::load_or_create(&config.data_dir, &config.extra_sans)?;
+        let auth = crate::auth::Auth::new(config.auth.clone(), &pki.service_account_key_pem)
+            .map_err(|_| CertError::Pem(pki.dir.join("service-account.key")))?;
         let tls = tokio_rustls::TlsAcceptor::from(tls::server_config(&pki)?);
         let address = SocketAddr::new(config.bind_address, config.secure_port);
         let listener = TcpListener::bind(address)
@@ -121,6 +127,7 @@ impl Server {
             store,
             cache,
             config,
+            auth,
         });
         crate::bootstrap::ensure(&state).await?;
         ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
@@ -273,6 +280,7 @@ async fn dispatch(
     let (parts, body) = request.into_parts();
     let query = parse_query(parts.uri.query());
     let route = route(&parts.method, parts.uri.path(), &query);
+    let user = crate::auth::admit(&state, user, &parts, &route, &query).await?;
     // Health and version are public, as upstream's system:public-info-viewer.
     match route {
         Route::Health => {
@@ -285,14 +293,14 @@ async fn dispatch(
         Route::Version => return Ok(respond(StatusCode::OK, Format::Json, &discovery::version())),
         _ => {}
     }
-    if user.is_none() {
-        return Err(ApiError::Unauthorized);
-    }
     if let Some(response) = discovery::serve(&route, &parts.headers, &query).await {
         return response;
     }
     let format = negotiate(&parts.headers)?;
     match route {
+        Route::Resource(info) if crate::auth::reviews::serves(&info) => {
+            crate::auth::reviews::create(&state, &user, &info, &parts.headers, body).await
+        }
         Route::Resource(info) => {
             crate::handlers::handle(state, info, query, parts.headers, format, body).await
         }

@@ -1,7 +1,8 @@
 //! The table of built-in resources, as upstream's discovery documents them.
 //!
 //! Groups are in the order of kube-apiserver's `/apis` (the aggregator's group
-//! priorities: core, apps, events.k8s.io, autoscaling, batch, networking.k8s.io,
+//! priorities: core, apps, events.k8s.io, authentication.k8s.io,
+//! authorization.k8s.io, autoscaling, batch, networking.k8s.io,
 //! policy, rbac.authorization.k8s.io, storage.k8s.io, scheduling.k8s.io,
 //! coordination.k8s.io, discovery.k8s.io); within a group the preferred version
 //! comes first, and within a version resources are sorted by plural as upstream
@@ -27,6 +28,9 @@ pub(super) const VERBS: &[&str] = &[
 const VERBS_NO_DELETECOLLECTION: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
 ];
+
+/// Reviews (access, rules, tokens) are created and answered, never stored.
+const CREATE_ONLY: &[&str] = &["create"];
 
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
@@ -113,6 +117,13 @@ pub(super) static BUILTIN: &[ResourceInfo] = &[
         res("events.k8s.io", "v1", "Event", "events", "event", NAMESPACED, &["ev"], NONE, NO_SUBRESOURCES),
         "", "v1", "events",
     ),
+    // authentication.k8s.io/v1 and authorization.k8s.io/v1: reviews only.
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", CLUSTER, NONE, NONE, NO_SUBRESOURCES) },
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", "tokenreview", CLUSTER, NONE, NONE, NO_SUBRESOURCES) },
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", "localsubjectaccessreview", NAMESPACED, NONE, NONE, NO_SUBRESOURCES) },
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", CLUSTER, NONE, NONE, NO_SUBRESOURCES) },
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview", CLUSTER, NONE, NONE, NO_SUBRESOURCES) },
+    ResourceInfo { verbs: CREATE_ONLY, ..res("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", "subjectaccessreview", CLUSTER, NONE, NONE, NO_SUBRESOURCES) },
     // autoscaling: v2 is preferred and is the storage version; v1 is converted.
     res("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", NAMESPACED, &["hpa"], ALL, STATUS),
     stored_in(

@@ -21,8 +21,8 @@ pub(crate) trait TypeVisitor {
 /// for a resource that is not built in.
 pub(crate) fn visit_type<V: TypeVisitor>(resource: &ResourceInfo, visitor: V) -> Option<V::Output> {
     use k8s_openapi::api::{
-        apps, autoscaling, batch, coordination, core, discovery, events, networking, policy, rbac,
-        scheduling, storage,
+        apps, authentication, authorization, autoscaling, batch, coordination, core, discovery,
+        events, networking, policy, rbac, scheduling, storage,
     };
     let output = match (resource.group, resource.version, resource.kind) {
         ("", "v1", "ConfigMap") => visitor.visit::<core::v1::ConfigMap>(),
@@ -79,6 +79,24 @@ pub(crate) fn visit_type<V: TypeVisitor>(resource: &ResourceInfo, visitor: V) ->
             visitor.visit::<scheduling::v1::PriorityClass>()
         }
         ("coordination.k8s.io", "v1", "Lease") => visitor.visit::<coordination::v1::Lease>(),
+        ("authentication.k8s.io", "v1", "SelfSubjectReview") => {
+            visitor.visit::<authentication::v1::SelfSubjectReview>()
+        }
+        ("authentication.k8s.io", "v1", "TokenReview") => {
+            visitor.visit::<authentication::v1::TokenReview>()
+        }
+        ("authorization.k8s.io", "v1", "LocalSubjectAccessReview") => {
+            visitor.visit::<authorization::v1::LocalSubjectAccessReview>()
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectAccessReview") => {
+            visitor.visit::<authorization::v1::SelfSubjectAccessReview>()
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectRulesReview") => {
+            visitor.visit::<authorization::v1::SelfSubjectRulesReview>()
+        }
+        ("authorization.k8s.io", "v1", "SubjectAccessReview") => {
+            visitor.visit::<authorization::v1::SubjectAccessReview>()
+        }
         ("discovery.k8s.io", "v1", "EndpointSlice") => {
             visitor.visit::<discovery::v1::EndpointSlice>()
         }

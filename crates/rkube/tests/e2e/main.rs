@@ -2,6 +2,7 @@
 
 mod support;
 
+mod auth;
 mod crd;
 mod discovery;
 mod errors;
