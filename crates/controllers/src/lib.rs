@@ -6,6 +6,7 @@
 //! the same inside `rkube server` and on its own against a remote API server.
 
 pub mod deployment;
+pub mod clusterrole_aggregation;
 mod discovery;
 mod error;
 pub mod events;
@@ -42,6 +43,7 @@ pub async fn run(
     tokio::select! {
         result = gc.run() => result,
         result = namespaces.run() => result,
+        result = clusterrole_aggregation::run(client.clone()) => result,
         result = replicaset::ReplicaSetController::run(client.clone()) => result,
         result = deployment::DeploymentController::run(client.clone()) => result,
         result = serviceaccount::run(client.clone()) => result,
