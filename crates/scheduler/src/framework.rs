@@ -68,6 +68,11 @@ pub struct PodState<'a> {
     /// Requests with the scoring defaults for unset cpu/memory.
     pub non_zero_requests: Resources,
     pub ports: Vec<HostPort>,
+    /// Every node of the cycle's snapshot, for plugins that count across the
+    /// cluster (PodTopologySpread).
+    pub nodes: Vec<&'a NodeInfo>,
+    /// PodTopologySpread's counts, computed on first use.
+    pub spread: std::sync::OnceLock<crate::plugins::pod_topology_spread::Counts>,
 }
 
 impl<'a> PodState<'a> {
@@ -77,7 +82,16 @@ impl<'a> PodState<'a> {
             requests: pod_requests(pod, false),
             non_zero_requests: pod_requests(pod, true),
             ports: host_ports(pod),
+            nodes: Vec::new(),
+            spread: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The state with the cycle's nodes.
+    #[must_use]
+    pub fn with_nodes(mut self, nodes: Vec<&'a NodeInfo>) -> PodState<'a> {
+        self.nodes = nodes;
+        self
     }
 }
 

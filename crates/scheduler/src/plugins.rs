@@ -9,12 +9,13 @@ pub mod node_name;
 pub mod node_ports;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
+pub mod pod_topology_spread;
 pub mod taint_toleration;
 
 use crate::framework::Framework;
 
 /// The default profile: filters in upstream's order, scorers with upstream's
-/// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
+/// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2,
 /// NodeResourcesBalancedAllocation 1, ImageLocality 1).
 pub fn default_framework() -> Framework {
     Framework {
@@ -25,11 +26,13 @@ pub fn default_framework() -> Framework {
             Box::new(node_affinity::NodeAffinity),
             Box::new(node_ports::NodePorts),
             Box::new(node_resources_fit::NodeResourcesFit),
+            Box::new(pod_topology_spread::PodTopologySpread),
         ],
         scorers: vec![
             (Box::new(taint_toleration::TaintToleration), 3),
             (Box::new(node_affinity::NodeAffinity), 2),
             (Box::new(node_resources_fit::NodeResourcesFit), 1),
+            (Box::new(pod_topology_spread::PodTopologySpread), 2),
             (Box::new(balanced_allocation::BalancedAllocation), 1),
             (Box::new(image_locality::ImageLocality), 1),
         ],

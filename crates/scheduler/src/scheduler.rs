@@ -243,44 +243,17 @@ fn on_pod(shared: &Shared, pod: Pod) {
 /// a preemption, or a failure.
 fn schedule_one(shared: &Arc<Shared>, popped: QueuedPod) {
     let pod = popped.pod.clone();
-    let state = PodState::new(&pod);
     let decision = {
         let mut cache = shared.cache();
         if cache.is_assumed(&popped.key) {
             shared.queue.done(&popped.key);
             return;
         }
-        let nodes: Vec<_> = cache.nodes().collect();
-        if nodes.is_empty() {
-            Err((NO_NODES_AVAILABLE.to_string(), None))
-        } else {
-            match shared.framework.find_feasible(&state, &nodes) {
-                Ok(feasible) => {
-                    let chosen = shared
-                        .framework
-                        .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
-                        .map(|n| n.name().to_string());
-                    match chosen {
-                        Some(node) => {
-                            cache.assume(pod.clone(), &node);
-                            Ok(node)
-                        }
-                        None => Err((NO_NODES_AVAILABLE.to_string(), None)),
-                    }
-                }
-                Err(mut fit) => {
-                    let outcome = preemption::evaluate(&shared.framework, &state, &nodes, &fit);
-                    let preempt = match outcome {
-                        Outcome::Unhelpful(message) => {
-                            fit.post_filter_message = Some(message);
-                            None
-                        }
-                        Outcome::Preempt { node, victims } => Some((node, victims)),
-                    };
-                    Err((fit_message(&fit), preempt))
-                }
-            }
+        let decision = decide(shared, &pod, &cache);
+        if let Ok(node) = &decision {
+            cache.assume(pod.clone(), node);
         }
+        decision
     };
     match decision {
         Ok(node) => {
@@ -297,6 +270,35 @@ fn schedule_one(shared: &Arc<Shared>, popped: QueuedPod) {
                 report_failure(&shared, &pod, "Unschedulable", &message).await;
             });
         }
+    }
+}
+
+/// Runs the framework (and preemption when nothing fits) for `pod` against
+/// the cache: the chosen node, or the failure message and any preemption.
+#[allow(clippy::type_complexity, reason = "one private call site")]
+fn decide(
+    shared: &Shared,
+    pod: &Pod,
+    cache: &Cache,
+) -> Result<String, (String, Option<(String, Vec<Arc<Pod>>)>)> {
+    let nodes: Vec<_> = cache.nodes().collect();
+    if nodes.is_empty() {
+        return Err((NO_NODES_AVAILABLE.to_string(), None));
+    }
+    let state = PodState::new(pod).with_nodes(nodes.clone());
+    match shared.framework.find_feasible(&state, &nodes) {
+        Ok(feasible) => shared
+            .framework
+            .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
+            .map(|n| n.name().to_string())
+            .ok_or_else(|| (NO_NODES_AVAILABLE.to_string(), None)),
+        Err(mut fit) => match preemption::evaluate(&shared.framework, &state, &nodes, &fit) {
+            Outcome::Unhelpful(message) => {
+                fit.post_filter_message = Some(message);
+                Err((fit_message(&fit), None))
+            }
+            Outcome::Preempt { node, victims } => Err((fit_message(&fit), Some((node, victims)))),
+        },
     }
 }
 

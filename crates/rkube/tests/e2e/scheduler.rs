@@ -236,3 +236,40 @@ fn a_higher_priority_pod_preempts_a_lower_one() {
     ]);
     assert_eq!(wait_scheduled(&cluster, "high"), "solo");
 }
+
+#[test]
+fn topology_spread_constraints_spread_and_refuse() {
+    let cluster = Cluster::start();
+    // Least allocation alone would put everything on the big node.
+    node(&cluster, "big", "8", ", zone: z1", "{}");
+    node(&cluster, "small", "2", ", zone: z2", "{}");
+    let spread = "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n";
+    let mut per_node = std::collections::BTreeMap::new();
+    for i in 0..4 {
+        let name = format!("web-{i}");
+        cluster.ok_stdin(
+            &["apply", "-n", "default", "-f", "-"],
+            &format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: web}}\nspec:\n{spread}  containers:\n  - name: c\n    image: busybox\n    resources:\n      requests: {{cpu: 100m, memory: 64Mi}}\n"
+            ),
+        );
+        *per_node.entry(wait_scheduled(&cluster, &name)).or_insert(0) += 1;
+    }
+    assert_eq!(
+        per_node,
+        [("big".to_string(), 2), ("small".to_string(), 2)].into()
+    );
+    // A key no node has: nothing fits.
+    pod(
+        &cluster,
+        "rack",
+        "100m",
+        "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: rack\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: web}}\n",
+    );
+    wait_unschedulable(
+        &cluster,
+        "rack",
+        "0/2 nodes are available: 2 node(s) didn't match pod topology spread constraints (missing required label). \
+         preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+    );
+}
