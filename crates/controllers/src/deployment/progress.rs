@@ -122,6 +122,28 @@ impl DeploymentController {
                 );
             }
         }
+        // The new set's failure to create pods shows on the deployment too.
+        let failure = sets.new.as_ref().and_then(|rs| {
+            rs.status
+                .as_ref()?
+                .conditions
+                .as_ref()?
+                .iter()
+                .find(|c| c.type_ == "ReplicaFailure")
+                .cloned()
+        });
+        match failure {
+            Some(failure) => set_condition(
+                &mut status,
+                new_condition(
+                    "ReplicaFailure",
+                    &failure.status,
+                    failure.reason.as_deref().unwrap_or_default(),
+                    failure.message.unwrap_or_default(),
+                ),
+            ),
+            None => remove_condition(&mut status, "ReplicaFailure"),
+        }
         let complete = deployment_complete(&d, &status);
         let requeue = if util::has_progress_deadline(&d) && !complete && !paused {
             condition(&status, "Progressing")

@@ -98,6 +98,13 @@ impl DeploymentController {
                 }
                 annotations.insert(REVISION.to_string(), new_revision.to_string());
             }
+            // minReadySeconds follows the deployment's, as upstream's getNewReplicaSet.
+            let min_ready = d.spec.as_ref().and_then(|s| s.min_ready_seconds);
+            let rs = if min_ready != rs.spec.as_ref().and_then(|s| s.min_ready_seconds) {
+                patch_min_ready_seconds(&api, &rs, min_ready.unwrap_or(0)).await?
+            } else {
+                rs
+            };
             let rs = if Some(&annotations) != rs.metadata.annotations.as_ref() {
                 patch_replica_set(&api, &rs, None, &annotations).await?
             } else {
@@ -452,6 +459,25 @@ async fn patch_replica_set(
         ops.push(json!({"op": "add", "path": "/spec/replicas", "value": replicas}));
     }
     let patch: json_patch::Patch = serde_json::from_value(serde_json::Value::Array(ops))?;
+    Ok(api
+        .patch(
+            rs.metadata.name.as_deref().unwrap_or_default(),
+            &PatchParams::default(),
+            &Patch::<()>::Json(patch),
+        )
+        .await?)
+}
+
+async fn patch_min_ready_seconds(
+    api: &kube::Api<ReplicaSet>,
+    rs: &ReplicaSet,
+    min_ready: i32,
+) -> Result<ReplicaSet, Error> {
+    let ops = json!([
+        {"op": "test", "path": "/metadata/resourceVersion", "value": rs.metadata.resource_version},
+        {"op": "add", "path": "/spec/minReadySeconds", "value": min_ready},
+    ]);
+    let patch: json_patch::Patch = serde_json::from_value(ops)?;
     Ok(api
         .patch(
             rs.metadata.name.as_deref().unwrap_or_default(),
