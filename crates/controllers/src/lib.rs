@@ -5,8 +5,8 @@
 //! list+watch and acts through API writes, never through the store, so it runs
 //! the same inside `rkube server` and on its own against a remote API server.
 
-pub mod deployment;
 pub mod clusterrole_aggregation;
+pub mod deployment;
 mod discovery;
 mod error;
 pub mod events;
