@@ -206,6 +206,25 @@ fn replicaset_creates_replaces_and_scales_down_its_pods() {
 }
 
 #[test]
+fn replicaset_pods_become_available_after_min_ready_seconds() {
+    let cluster = Cluster::start();
+    let manifest = REPLICA_SET.replace("  replicas: 3\n", "  replicas: 2\n  minReadySeconds: 3\n");
+    cluster.ok_stdin(&["apply", "-n", "default", "-f", "-"], &manifest);
+    wait_for_live_pods(&cluster, "default", "app=web", 2);
+    make_ready(&cluster, "default", "app=web");
+    wait_until("2 ready replicas", WAIT, || {
+        cluster.jsonpath("default", "rs", "web", "{.status.readyReplicas}") == "2"
+    });
+    assert_eq!(
+        cluster.jsonpath("default", "rs", "web", "{.status.availableReplicas}"),
+        ""
+    );
+    wait_until("2 available replicas", WAIT, || {
+        cluster.jsonpath("default", "rs", "web", "{.status.availableReplicas}") == "2"
+    });
+}
+
+#[test]
 fn replicaset_adopts_orphans_and_releases_pods_that_stop_matching() {
     let cluster = Cluster::start();
     cluster.ok_stdin(
@@ -367,6 +386,8 @@ fn deployment_rolls_out_scales_and_rolls_back() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(revisions, ["1", "2"], "{history}");
+    let detail = cluster.ok(&["rollout", "history", "deploy/web", "-n", ns, "--revision=2"]);
+    assert!(detail.contains("nginx:2"), "{detail}");
 
     // kubectl rollout undo brings nginx:1 back as revision 3, on the first set.
     with_ready_pods(&cluster, ns, "app=web", || {
