@@ -73,6 +73,8 @@ pub struct PodState<'a> {
     pub nodes: Vec<&'a NodeInfo>,
     /// PodTopologySpread's counts, computed on first use.
     pub spread: std::sync::OnceLock<crate::plugins::pod_topology_spread::Counts>,
+    /// InterPodAffinity's counts, computed on first use.
+    pub pod_affinity: std::sync::OnceLock<crate::plugins::inter_pod_affinity::Counts>,
 }
 
 impl<'a> PodState<'a> {
@@ -84,6 +86,7 @@ impl<'a> PodState<'a> {
             ports: host_ports(pod),
             nodes: Vec::new(),
             spread: std::sync::OnceLock::new(),
+            pod_affinity: std::sync::OnceLock::new(),
         }
     }
 

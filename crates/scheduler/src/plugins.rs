@@ -4,6 +4,7 @@
 
 pub mod balanced_allocation;
 pub mod image_locality;
+pub mod inter_pod_affinity;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
@@ -15,8 +16,9 @@ pub mod taint_toleration;
 use crate::framework::Framework;
 
 /// The default profile: filters in upstream's order, scorers with upstream's
-/// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2,
-/// NodeResourcesBalancedAllocation 1, ImageLocality 1).
+/// weights (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
+/// PodTopologySpread 2, InterPodAffinity 2, NodeResourcesBalancedAllocation 1,
+/// ImageLocality 1).
 pub fn default_framework() -> Framework {
     Framework {
         filters: vec![
@@ -27,12 +29,14 @@ pub fn default_framework() -> Framework {
             Box::new(node_ports::NodePorts),
             Box::new(node_resources_fit::NodeResourcesFit),
             Box::new(pod_topology_spread::PodTopologySpread),
+            Box::new(inter_pod_affinity::InterPodAffinity),
         ],
         scorers: vec![
             (Box::new(taint_toleration::TaintToleration), 3),
             (Box::new(node_affinity::NodeAffinity), 2),
             (Box::new(node_resources_fit::NodeResourcesFit), 1),
             (Box::new(pod_topology_spread::PodTopologySpread), 2),
+            (Box::new(inter_pod_affinity::InterPodAffinity), 2),
             (Box::new(balanced_allocation::BalancedAllocation), 1),
             (Box::new(image_locality::ImageLocality), 1),
         ],

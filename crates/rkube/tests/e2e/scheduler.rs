@@ -273,3 +273,32 @@ fn topology_spread_constraints_spread_and_refuse() {
          preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
     );
 }
+
+#[test]
+fn pod_anti_affinity_keeps_replicas_apart() {
+    let cluster = Cluster::start();
+    node(&cluster, "a", "4", "", "{}");
+    node(&cluster, "b", "4", "", "{}");
+    let apart = "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: web}}\n        topologyKey: kubernetes.io/hostname\n";
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let name = format!("web-{i}");
+        cluster.ok_stdin(
+            &["apply", "-n", "default", "-f", "-"],
+            &format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: web}}\nspec:\n{apart}  containers:\n  - name: c\n    image: busybox\n"
+            ),
+        );
+        if i < 2 {
+            nodes.push(wait_scheduled(&cluster, &name));
+        }
+    }
+    nodes.sort();
+    assert_eq!(nodes, ["a", "b"]);
+    wait_unschedulable(
+        &cluster,
+        "web-2",
+        "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. \
+         preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+    );
+}
