@@ -270,44 +270,42 @@ impl ReplicaSetController {
             let pod = pod_from_template(rs);
             let create_params = PostParams::default();
             let mut attempted = 0;
-            let mut batch = SLOW_START_INITIAL_BATCH.min(count);
             let mut error = None;
-            while attempted < count && error.is_none() {
+            for batch in slow_start_batches(count) {
+                if error.is_some() {
+                    break;
+                }
                 let results =
                     futures::future::join_all((0..batch).map(|_| api.create(&create_params, &pod)))
                         .await;
                 attempted += batch;
+                let mut notes = Vec::new();
                 for result in results {
                     match result {
                         Ok(pod) => {
                             let name = pod.metadata.name.unwrap_or_default();
-                            let note = format!("Created pod: {name}");
-                            self.record(
-                                &reference,
+                            notes.push((
                                 EventType::Normal,
                                 "SuccessfulCreate",
-                                "Create",
-                                note,
-                            )
-                            .await;
+                                format!("Created pod: {name}"),
+                            ));
                         }
                         Err(e) => {
                             self.expectations.creation_observed(key);
                             let message = api_message(&e);
-                            let note = format!("Error creating: {message}");
-                            self.record(
-                                &reference,
+                            notes.push((
                                 EventType::Warning,
                                 "FailedCreate",
-                                "Create",
-                                note,
-                            )
-                            .await;
+                                format!("Error creating: {message}"),
+                            ));
                             error = Some(("FailedCreate".to_string(), message));
                         }
                     }
                 }
-                batch = (batch * 2).min(count - attempted);
+                futures::future::join_all(notes.into_iter().map(|(type_, reason, note)| {
+                    self.record(&reference, type_, reason, "Create", note)
+                }))
+                .await;
             }
             // The batches never sent will never be observed.
             for _ in attempted..count {
@@ -392,6 +390,21 @@ impl ReplicaSetController {
             tracing::debug!(%error, "replicaset controller: recording an event failed");
         }
     }
+}
+
+/// The sizes of the creation batches for `count` pods: 1, 2, 4, ... as
+/// upstream's `slowStartBatch`, the last one what is left.
+fn slow_start_batches(count: usize) -> Vec<usize> {
+    let mut batches = Vec::new();
+    let mut batch = SLOW_START_INITIAL_BATCH;
+    let mut left = count;
+    while left > 0 {
+        let size = batch.min(left);
+        batches.push(size);
+        left -= size;
+        batch *= 2;
+    }
+    batches
 }
 
 /// The status a ReplicaSet should show for these owned active pods.
@@ -907,6 +920,14 @@ mod tests {
             Arc::new(pod("shared-b", Some("n2"), "Running", Some(10), 20)),
         ];
         assert_eq!(names(&pods_to_delete(&pods, 1, now)), ["shared-b"]);
+    }
+
+    #[test]
+    fn creations_start_slow_and_double() {
+        assert_eq!(slow_start_batches(0), Vec::<usize>::new());
+        assert_eq!(slow_start_batches(1), [1]);
+        assert_eq!(slow_start_batches(10), [1, 2, 4, 3]);
+        assert_eq!(slow_start_batches(500).iter().sum::<usize>(), 500);
     }
 
     #[test]
