@@ -204,15 +204,29 @@ impl std::fmt::Display for FitError {
     }
 }
 
+/// How many feasible nodes are enough to score, as upstream's adaptive
+/// `percentageOfNodesToScore`: every node up to 100, then a share falling from
+/// 50 % by 1 % per 125 nodes, at least 5 % and at least 100 nodes.
+pub fn feasible_nodes_to_find(all: usize) -> usize {
+    const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+    if all < MIN_FEASIBLE_NODES_TO_FIND {
+        return all;
+    }
+    let percentage = 50usize.saturating_sub(all / 125).max(5);
+    (all * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+}
+
 /// The message when the cluster has no node at all (upstream `ErrNoNodesAvailable`).
 pub const NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
 
 impl Framework {
-    /// Runs the filters of every node; the nodes that pass, or why none does.
+    /// Runs the filters over `nodes`, from `start` round the list, until enough
+    /// fit (see [`feasible_nodes_to_find`]); the nodes that fit, or why none does.
     pub fn find_feasible<'n>(
         &self,
         state: &PodState<'_>,
         nodes: &[&'n NodeInfo],
+        start: usize,
     ) -> Result<Vec<&'n NodeInfo>, FitError> {
         for plugin in &self.filters {
             if let Err(message) = plugin.pre_filter(state) {
@@ -226,12 +240,17 @@ impl Framework {
         }
         let mut feasible = Vec::new();
         let mut node_statuses = BTreeMap::new();
-        for node in nodes {
+        let wanted = feasible_nodes_to_find(nodes.len());
+        let start = start % nodes.len().max(1);
+        for node in nodes[start..].iter().chain(&nodes[..start]) {
             match self.filter_node(state, node) {
                 None => feasible.push(*node),
                 Some(status) => {
                     node_statuses.insert(node.name().to_string(), status);
                 }
+            }
+            if feasible.len() >= wanted {
+                break;
             }
         }
         if feasible.is_empty() {
@@ -318,6 +337,14 @@ mod tests {
             "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu. \
              preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
         );
+    }
+
+    #[test]
+    fn nodes_to_find() {
+        assert_eq!(feasible_nodes_to_find(50), 50);
+        assert_eq!(feasible_nodes_to_find(150), 100);
+        assert_eq!(feasible_nodes_to_find(1000), 420);
+        assert_eq!(feasible_nodes_to_find(5000), 500);
     }
 
     #[test]

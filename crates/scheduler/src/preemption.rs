@@ -188,7 +188,7 @@ mod tests {
         let framework = default_framework();
         let state = PodState::new(incoming);
         let refs: Vec<&NodeInfo> = nodes.iter().collect();
-        let fit = framework.find_feasible(&state, &refs).unwrap_err();
+        let fit = framework.find_feasible(&state, &refs, 0).unwrap_err();
         evaluate(&framework, &state, &refs, &fit)
     }
 

@@ -33,6 +33,9 @@ struct Shared {
     framework: Framework,
     recorder: Recorder,
     random: Mutex<u64>,
+    /// Where the next cycle starts looking for feasible nodes, so that with
+    /// many nodes every node gets its turn (upstream `nextStartNodeIndex`).
+    next_start: Mutex<usize>,
 }
 
 impl Shared {
@@ -69,6 +72,7 @@ pub async fn run(
         cache: Mutex::new(Cache::default()),
         framework: default_framework(),
         random: Mutex::new(seed),
+        next_start: Mutex::new(0),
     });
     let (synced_tx, synced_rx) = tokio::sync::watch::channel((false, false));
     let flusher = {
@@ -286,7 +290,13 @@ fn decide(
         return Err((NO_NODES_AVAILABLE.to_string(), None));
     }
     let state = PodState::new(pod).with_nodes(nodes.clone());
-    match shared.framework.find_feasible(&state, &nodes) {
+    let start = {
+        let mut next = shared.next_start.lock().unwrap_or_else(|e| e.into_inner());
+        let start = *next;
+        *next = next.wrapping_add(crate::framework::feasible_nodes_to_find(nodes.len()));
+        start
+    };
+    match shared.framework.find_feasible(&state, &nodes, start) {
         Ok(feasible) => shared
             .framework
             .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
