@@ -649,3 +649,71 @@ pub(super) fn remove_condition(status: &mut DeploymentStatus, type_: &str) {
         conditions.retain(|c| c.type_ != type_);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(replicas: i32, max_surge: i32) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {"rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": 0}},
+                "template": {},
+            },
+        }))
+        .unwrap()
+    }
+
+    fn replica_set(replicas: i32, max_replicas: i32) -> ReplicaSet {
+        serde_json::from_value(json!({
+            "metadata": {"name": "web-x", "annotations": {util::MAX_REPLICAS: max_replicas.to_string()}},
+            "spec": {"replicas": replicas, "selector": {}},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn scaling_during_a_rollout_is_proportional() {
+        // 10 replicas + 3 surge were spread 8/5; the deployment goes to 20 (+3).
+        let d = deployment(20, 3);
+        let (a, b) = (replica_set(8, 13), replica_set(5, 13));
+        let to_add = 23 - 13;
+        let for_a = proportion(&a, &d, to_add, 0);
+        let for_b = proportion(&b, &d, to_add, for_a);
+        assert_eq!((for_a, for_b), (6, 4));
+        // Scaling down to 0 removes everything.
+        let d = deployment(0, 3);
+        assert_eq!(proportion(&a, &d, -13, 0), -8);
+    }
+
+    #[test]
+    fn conditions_keep_their_transition_time() {
+        let mut status = DeploymentStatus::default();
+        let mut first = new_condition("Available", "True", "A", "m".to_string());
+        first.last_transition_time = Some(Time(Timestamp::from_second(1).unwrap()));
+        set_condition(&mut status, first);
+        set_condition(
+            &mut status,
+            new_condition("Available", "True", "B", "n".to_string()),
+        );
+        let current = condition(&status, "Available").unwrap();
+        assert_eq!(current.reason.as_deref(), Some("B"));
+        assert_eq!(
+            current.last_transition_time.as_ref().unwrap().0.as_second(),
+            1
+        );
+        set_condition(
+            &mut status,
+            new_condition("Available", "False", "C", "o".to_string()),
+        );
+        let current = condition(&status, "Available").unwrap();
+        assert_ne!(
+            current.last_transition_time.as_ref().unwrap().0.as_second(),
+            1
+        );
+        assert_eq!(status.conditions.as_ref().unwrap().len(), 1);
+    }
+}
