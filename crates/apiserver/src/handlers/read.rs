@@ -259,8 +259,7 @@ async fn list_from_store(
                     .map(|o: &std::sync::Arc<CachedObject>| key_of(ctx, &o.value));
                 // `count` runs from this response's first key: all from
                 // `index` on remain.
-                let remaining =
-                    selectors.is_empty().then(|| response.count - index as i64);
+                let remaining = selectors.is_empty().then(|| response.count - index as i64);
                 return Ok(Page {
                     items,
                     revision: response.revision,
