@@ -97,6 +97,9 @@ pub struct SchedulerArgs {
     /// The kubeconfig to reach the API server with.
     #[arg(long, env = "KUBECONFIG")]
     pub kubeconfig: PathBuf,
+    /// A KubeSchedulerConfiguration file (profiles, plugins, score weights).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

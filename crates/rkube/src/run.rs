@@ -29,7 +29,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
         Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
-        Command::Scheduler(args) => runtime.block_on(scheduler_alone(args.kubeconfig)),
+        Command::Scheduler(args) => runtime.block_on(scheduler_alone(args.kubeconfig, args.config)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
     }
 }
@@ -158,7 +158,7 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     let scheduler = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
         tokio::spawn(async move {
-            if let Err(error) = scheduler_alone(kubeconfig).await {
+            if let Err(error) = scheduler_alone(kubeconfig, None).await {
                 tracing::error!(%error, "scheduler stopped");
             }
         })
@@ -230,12 +230,20 @@ async fn run_hollow_nodes(
     }
 }
 
-/// Runs the scheduler against the API server of `kubeconfig` until a signal.
-async fn scheduler_alone(kubeconfig: PathBuf) -> Result<()> {
+/// Runs the scheduler against the API server of `kubeconfig` until a signal,
+/// with the profiles of the `config` file if one is given.
+async fn scheduler_alone(kubeconfig: PathBuf, config: Option<PathBuf>) -> Result<()> {
+    let mut scheduler_config = scheduler::Config::default();
+    if let Some(path) = config {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        scheduler_config.profiles = scheduler::profile::profiles_from_config(&text)
+            .with_context(|| format!("loading {}", path.display()))?;
+    }
     let client = controllers::client_from_kubeconfig(&kubeconfig)
         .await
         .with_context(|| format!("reading {}", kubeconfig.display()))?;
-    scheduler::run(client, scheduler::Config::default(), shutdown_signal())
+    scheduler::run(client, scheduler_config, shutdown_signal())
         .await
         .context("scheduler")
 }

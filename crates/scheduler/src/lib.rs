@@ -17,6 +17,7 @@ mod error;
 pub mod framework;
 pub mod plugins;
 pub mod preemption;
+pub mod profile;
 pub mod queue;
 pub mod resources;
 mod scheduler;
@@ -32,16 +33,16 @@ pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 /// How the scheduler runs.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Pods with this `spec.schedulerName` are ours (upstream's default
-    /// profile: `default-scheduler`).
-    pub scheduler_name: String,
+    /// One profile per scheduler name: pods whose `spec.schedulerName` names
+    /// one are ours (upstream's default: one profile, `default-scheduler`).
+    pub profiles: Vec<profile::Profile>,
     pub queue: queue::Config,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            scheduler_name: DEFAULT_SCHEDULER_NAME.to_string(),
+            profiles: vec![profile::Profile::default_named(DEFAULT_SCHEDULER_NAME)],
             queue: queue::Config::default(),
         }
     }

@@ -3,7 +3,7 @@
 //! `scheduleOne`), and the background work that follows a decision (binding,
 //! preemption, reporting a failure).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +19,6 @@ use controllers::events::{EventType, Occurrence, Recorder};
 
 use crate::cache::{pod_key, Cache};
 use crate::framework::{FitError, Framework, PodState, NO_NODES_AVAILABLE};
-use crate::plugins::default_framework;
 use crate::preemption::{self, Outcome};
 use crate::queue::{QueuedPod, SchedulingQueue};
 use crate::{Config, Error};
@@ -27,11 +26,10 @@ use crate::{Config, Error};
 /// What the scheduler's tasks share.
 struct Shared {
     client: Client,
-    config: Config,
     cache: Mutex<Cache>,
     queue: SchedulingQueue,
-    framework: Framework,
-    recorder: Recorder,
+    /// Each profile's plugins and event recorder, by scheduler name.
+    profiles: HashMap<String, (Framework, Recorder)>,
     random: Mutex<u64>,
     /// Where the next cycle starts looking for feasible nodes, so that with
     /// many nodes every node gets its turn (upstream `nextStartNodeIndex`).
@@ -65,12 +63,17 @@ pub async fn run(
         .unwrap_or(1)
         | 1;
     let shared = Arc::new(Shared {
-        recorder: Recorder::new(client.clone(), &config.scheduler_name),
+        profiles: config
+            .profiles
+            .iter()
+            .map(|p| {
+                let recorder = Recorder::new(client.clone(), &p.scheduler_name);
+                (p.scheduler_name.clone(), (p.framework(), recorder))
+            })
+            .collect(),
         queue: SchedulingQueue::new(config.queue.clone()),
         client: client.clone(),
-        config,
         cache: Mutex::new(Cache::default()),
-        framework: default_framework(),
         random: Mutex::new(seed),
         next_start: Mutex::new(0),
     });
@@ -228,10 +231,7 @@ fn on_pod(shared: &Shared, pod: Pod) {
         shared.queue.delete(&key);
         return;
     }
-    let ours = spec
-        .and_then(|s| s.scheduler_name.as_deref())
-        .unwrap_or(crate::DEFAULT_SCHEDULER_NAME)
-        == shared.config.scheduler_name;
+    let ours = shared.profiles.contains_key(scheduler_name(&pod));
     if !ours || pod.metadata.deletion_timestamp.is_some() {
         shared.queue.delete(&key);
         return;
@@ -296,19 +296,48 @@ fn decide(
         *next = next.wrapping_add(crate::framework::feasible_nodes_to_find(nodes.len()));
         start
     };
-    match shared.framework.find_feasible(&state, &nodes, start) {
-        Ok(feasible) => shared
-            .framework
+    let Some((framework, _)) = profile(shared, pod) else {
+        return Err((NO_NODES_AVAILABLE.to_string(), None));
+    };
+    match framework.find_feasible(&state, &nodes, start) {
+        Ok(feasible) => framework
             .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
             .map(|n| n.name().to_string())
             .ok_or_else(|| (NO_NODES_AVAILABLE.to_string(), None)),
-        Err(mut fit) => match preemption::evaluate(&shared.framework, &state, &nodes, &fit) {
+        Err(mut fit) => match preemption::evaluate(framework, &state, &nodes, &fit) {
             Outcome::Unhelpful(message) => {
                 fit.post_filter_message = Some(message);
                 Err((fit_message(&fit), None))
             }
             Outcome::Preempt { node, victims } => Err((fit_message(&fit), Some((node, victims)))),
         },
+    }
+}
+
+/// The pod's `spec.schedulerName`, defaulted.
+fn scheduler_name(pod: &Pod) -> &str {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.scheduler_name.as_deref())
+        .unwrap_or(crate::DEFAULT_SCHEDULER_NAME)
+}
+
+/// The profile of `pod`, or of the first scheduler name for a pod no longer
+/// ours.
+fn profile<'s>(shared: &'s Shared, pod: &Pod) -> Option<&'s (Framework, Recorder)> {
+    shared
+        .profiles
+        .get(scheduler_name(pod))
+        .or_else(|| shared.profiles.values().next())
+}
+
+/// Records an event about `regarding` with the recorder of `pod`'s profile.
+async fn record(shared: &Shared, pod: &Pod, regarding: &Pod, occurrence: Occurrence<'_>) {
+    let Some((_, recorder)) = profile(shared, pod) else {
+        return;
+    };
+    if let Err(error) = recorder.record(&reference(regarding), occurrence).await {
+        tracing::debug!(%error, "scheduler: recording an event");
     }
 }
 
@@ -369,9 +398,7 @@ async fn bind(shared: &Shared, popped: QueuedPod, node: String) {
                 action: "Binding",
                 note,
             };
-            if let Err(error) = shared.recorder.record(&reference(pod), occurrence).await {
-                tracing::debug!(%error, "scheduler: recording an event");
-            }
+            record(shared, pod, pod, occurrence).await;
         }
         Err(error) => {
             tracing::debug!(pod = %popped.key, %node, %error, "scheduler: binding failed");
@@ -410,13 +437,7 @@ async fn preempt_victims(shared: &Shared, pod: &Pod, node: &str, victims: Vec<Ar
                     action: "Preempting",
                     note: format!("Preempted by pod {preemptor} on node {node}"),
                 };
-                if let Err(error) = shared
-                    .recorder
-                    .record(&reference(&victim), occurrence)
-                    .await
-                {
-                    tracing::debug!(%error, "scheduler: recording an event");
-                }
+                record(shared, pod, &victim, occurrence).await;
             }
             Err(error) => {
                 tracing::debug!(pod = %name, %error, "scheduler: preemption delete failed")
@@ -506,7 +527,5 @@ async fn report_failure(shared: &Shared, pod: &Pod, reason: &str, message: &str)
         action: "Scheduling",
         note: message.to_string(),
     };
-    if let Err(error) = shared.recorder.record(&reference(pod), occurrence).await {
-        tracing::debug!(%error, "scheduler: recording an event");
-    }
+    record(shared, pod, pod, occurrence).await;
 }
