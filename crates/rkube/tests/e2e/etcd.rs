@@ -60,14 +60,14 @@ fn scenario(members: usize) {
         "--timeout=30s",
     ]);
     assert_eq!(
-        cluster.ok(&[
+        crate::support::without_root_ca(&cluster.ok(&[
             "get",
             "deploy,svc,cm,secret,pods",
             "-n",
             "on-etcd",
             "-o",
             "name"
-        ]),
+        ])),
         ""
     );
     drop(cluster);

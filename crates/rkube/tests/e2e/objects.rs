@@ -351,7 +351,14 @@ fn apply_manifests_then_get_select_and_delete() {
         "--timeout=30s",
     ]);
     assert_eq!(
-        cluster.ok(&["get", "deploy,svc,cm,secret", "-n", "shop", "-o", "name"]),
+        crate::support::without_root_ca(&cluster.ok(&[
+            "get",
+            "deploy,svc,cm,secret",
+            "-n",
+            "shop",
+            "-o",
+            "name"
+        ])),
         ""
     );
 }

@@ -278,7 +278,16 @@ data: {a: "1", b: "2"}
 binaryData: {c: AA==}
 "#,
     );
-    let out = cluster.ok(&["get", "deploy,svc,cm"]);
+    // The deployment controller has made the ReplicaSet (nothing runs its pods).
+    crate::support::wait_until("the deployment's status", Duration::from_secs(30), || {
+        cluster.jsonpath("default", "deploy", "web", "{.status.updatedReplicas}") == "2"
+    });
+    let out = cluster.ok(&[
+        "get",
+        "deploy,svc,cm",
+        "--field-selector",
+        "metadata.name!=kube-root-ca.crt",
+    ]);
     let blocks: Vec<Vec<Vec<String>>> = out.split("\n\n").map(table).collect();
     assert_eq!(blocks.len(), 3, "{out}");
 
@@ -289,7 +298,7 @@ binaryData: {c: AA==}
     );
     assert_eq!(
         deployments[1][..4],
-        ["deployment.apps/web", "0/2", "0", "0"]
+        ["deployment.apps/web", "0/2", "2", "0"]
     );
 
     let services = &blocks[1];
@@ -428,9 +437,11 @@ fn table_responses_on_the_wire() {
         cluster.configmap("default", name, &[("k", "v")]);
     }
     let path = "/api/v1/namespaces/default/configmaps";
+    // Lists leave out the kube-root-ca.crt the controller manager publishes.
+    let list_path = format!("{path}?fieldSelector=metadata.name%21%3Dkube-root-ca.crt");
 
     // Metadata by default: PartialObjectMetadata rows.
-    let (code, body) = get_as(&cluster, TABLE, path);
+    let (code, body) = get_as(&cluster, TABLE, &list_path);
     assert_eq!(code, 200, "{body}");
     let list = json(&body);
     assert_eq!(list["kind"], "Table");
@@ -454,15 +465,23 @@ fn table_responses_on_the_wire() {
     assert!(object.get("data").is_none());
 
     // The whole object, none, and a paginated list that keeps its continue token.
-    let (_, body) = get_as(&cluster, TABLE, &format!("{path}?includeObject=Object"));
+    let (_, body) = get_as(
+        &cluster,
+        TABLE,
+        &format!("{list_path}&includeObject=Object"),
+    );
     assert_eq!(json(&body)["rows"][1]["object"]["data"]["k"], "v");
-    let (_, body) = get_as(&cluster, TABLE, &format!("{path}?includeObject=None"));
+    let (_, body) = get_as(&cluster, TABLE, &format!("{list_path}&includeObject=None"));
     assert!(json(&body)["rows"][0].get("object").is_none());
-    let (_, body) = get_as(&cluster, TABLE, &format!("{path}?limit=2"));
+    let (_, body) = get_as(&cluster, TABLE, &format!("{list_path}&limit=2"));
     let page = json(&body);
     assert_eq!(page["rows"].as_array().unwrap().len(), 2);
     let token = page["metadata"]["continue"].as_str().unwrap().to_string();
-    let (_, body) = get_as(&cluster, TABLE, &format!("{path}?limit=2&continue={token}"));
+    let (_, body) = get_as(
+        &cluster,
+        TABLE,
+        &format!("{list_path}&limit=2&continue={token}"),
+    );
     let rest = json(&body);
     assert_eq!(rest["rows"][0]["cells"][0], "c");
     assert!(rest["metadata"].get("continue").is_none());
@@ -499,7 +518,7 @@ fn table_responses_on_the_wire() {
     let (code, body) = get_as(
         &cluster,
         TABLE,
-        &format!("{path}?watch=1&resourceVersion=0&timeoutSeconds=1"),
+        &format!("{list_path}&watch=1&resourceVersion=0&timeoutSeconds=1"),
     );
     assert_eq!(code, 200, "{body}");
     let events: Vec<Value> = body.lines().map(json).collect();
