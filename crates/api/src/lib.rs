@@ -10,6 +10,7 @@
 //! - how to convert between the versions that share one storage ([`convert`]);
 //! - how to select objects by labels and fields ([`selector`]);
 //! - how to apply JSON merge, JSON and strategic merge patches ([`patch`]);
+//! - who owns which fields, and how server-side apply merges ([`apply`]);
 //! - how `kubectl get` shows it: the columns and cells of its Table ([`printing`]);
 //! - how to read protobuf request bodies as that JSON ([`protobuf`]);
 //! - how they are described in OpenAPI v3 and v2 documents ([`openapi`]).
@@ -30,6 +31,7 @@
 //! source it follows (validation messages, defaults, registry strategies,
 //! strategic merge patch), and behaviour that differs is documented where it is.
 
+pub mod apply;
 pub mod bootstrap_policy;
 pub mod convert;
 pub mod meta;

@@ -36,6 +36,13 @@ pub enum ApiError {
         name: String,
         errors: Vec<FieldError>,
     },
+    /// 409 of a server-side apply that would change fields other managers
+    /// own; `causes` are (field, message).
+    #[error("{message}")]
+    ApplyConflict {
+        message: String,
+        causes: Vec<(String, String)>,
+    },
     #[error("{message}")]
     Gone { message: String },
     /// A continue token that can no longer be served.
@@ -104,7 +111,9 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NoRoute => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::NotAcceptable { .. } => 406,
-            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
+            ApiError::AlreadyExists { .. }
+            | ApiError::Conflict { .. }
+            | ApiError::ApplyConflict { .. } => 409,
             ApiError::Gone { .. } | ApiError::Expired { .. } => 410,
             ApiError::RequestEntityTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
@@ -126,7 +135,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::NotAcceptable { .. } => "NotAcceptable",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
-            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Conflict { .. } | ApiError::ApplyConflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::Expired { .. } => "Expired",
             ApiError::RequestEntityTooLarge { .. } => "RequestEntityTooLarge",
@@ -171,6 +180,15 @@ impl ApiError {
                     details["group"] = json!(group);
                 }
                 return Some(details);
+            }
+            ApiError::ApplyConflict { causes, .. } => {
+                let causes: Vec<Value> = causes
+                    .iter()
+                    .map(|(field, message)| {
+                        json!({"reason": "FieldManagerConflict", "message": message, "field": field})
+                    })
+                    .collect();
+                return Some(json!({ "causes": causes }));
             }
             ApiError::TooManyRequests { causes, .. } => {
                 let causes: Vec<Value> = causes

@@ -2,6 +2,7 @@
 //! key layout. Reads are served from the watch cache where upstream serves them
 //! from its cacher; writes go to the store with compare-and-swap.
 
+mod apply;
 mod delete;
 mod pods;
 mod read;

@@ -113,8 +113,19 @@ async fn read_object(ctx: &Context, body: hyper::body::Incoming) -> Result<Value
 }
 
 pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
+    super::apply::validate_options(ctx, "CreateOptions")?;
     let body = read_object(ctx, body).await?;
-    let (mut obj, warnings) = decode_object(ctx, body)?;
+    let (obj, warnings) = decode_object(ctx, body)?;
+    create_object(ctx, obj, warnings).await
+}
+
+/// Creates a decoded object (from a POST, or from an apply patch of an
+/// object that does not exist).
+pub(super) async fn create_object(
+    ctx: &Context,
+    mut obj: Value,
+    warnings: Vec<String>,
+) -> Result<Response<Body>> {
     let namespace = &ctx.info.namespace;
     {
         let meta = api::meta::metadata_mut(&mut obj);
@@ -181,6 +192,7 @@ pub async fn create(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
     let name = api::meta::name(&obj).to_string();
     api::strategy::default(ctx.resource, &mut obj);
     api::strategy::prepare_for_create(ctx.resource, &mut obj);
+    super::apply::record_update(ctx, None, &mut obj);
     invalid(
         ctx,
         &name,
@@ -267,6 +279,7 @@ pub async fn update(
     body: hyper::body::Incoming,
     subresource: Option<Subresource>,
 ) -> Result<Response<Body>> {
+    super::apply::validate_options(ctx, "UpdateOptions")?;
     let body = read_object(ctx, body).await?;
     let (new, warnings) = decode_object(ctx, body)?;
     if api::meta::name(&new) != ctx.info.name {
@@ -322,11 +335,10 @@ pub(super) fn apply_patch(
         "application/strategic-merge-patch+json" => {
             api::patch::strategic_merge_patch(ctx.resource, old, patch).map_err(failed)
         }
-        other => Err(ApiError::UnsupportedMediaType {
-            message: format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {other})"
-            ),
-        }),
+        super::apply::APPLY_PATCH => super::apply::apply_to(ctx, Some(old), patch),
+        _ => Err(super::apply::unsupported_media_type(
+            super::apply::PATCH_TYPES,
+        )),
     }
 }
 
@@ -336,7 +348,13 @@ pub async fn patch(
     subresource: Option<Subresource>,
 ) -> Result<Response<Body>> {
     let content_type = content_type(&ctx.headers);
+    if super::apply::PATCH_TYPES.contains(&content_type.as_str()) {
+        super::apply::validate_options(ctx, "PatchOptions")?;
+    }
     let bytes = read_body(body).await?;
+    if content_type == super::apply::APPLY_PATCH {
+        return super::apply::patch(ctx, &bytes, subresource).await;
+    }
     let patch: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     if content_type != "application/json-patch+json" && !patch.is_object() {
@@ -391,6 +409,7 @@ pub(super) async fn write_with_retries(
                 api::strategy::prepare_for_update(ctx.resource, &mut new, &old);
             }
         }
+        super::apply::record_update(ctx, Some(&old), &mut new);
         invalid(
             ctx,
             &ctx.info.name,
@@ -398,6 +417,7 @@ pub(super) async fn write_with_retries(
         )?;
         admission::admit_update(ctx, &mut new, &old).await?;
         codec::set_resource_version(&mut new, kv.mod_revision);
+        super::apply::keep_unchanged_times(&mut new, &old);
         if new == old || ctx.dry_run()? {
             return Ok(new);
         }
