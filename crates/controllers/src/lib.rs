@@ -54,7 +54,18 @@ pub async fn run(
 
 /// A client for the API server described by the kubeconfig at `path`.
 pub async fn client_from_kubeconfig(path: &std::path::Path) -> Result<Client, Error> {
+    client_for(path, "kube-controller-manager").await
+}
+
+/// A client for the API server described by the kubeconfig at `path`, that
+/// names itself `component` in its User-Agent (the API server's default field
+/// manager, as upstream components do).
+pub async fn client_for(path: &std::path::Path, component: &str) -> Result<Client, Error> {
     let kubeconfig = kube::config::Kubeconfig::read_from(path)?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    let agent = format!("{component}/v1.33.0 (linux/amd64) rkube");
+    if let Ok(value) = http::HeaderValue::from_str(&agent) {
+        config.headers.push((http::header::USER_AGENT, value));
+    }
     Ok(Client::try_from(config)?)
 }

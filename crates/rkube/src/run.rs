@@ -240,7 +240,7 @@ async fn scheduler_alone(kubeconfig: PathBuf, config: Option<PathBuf>) -> Result
         scheduler_config.profiles = scheduler::profile::profiles_from_config(&text)
             .with_context(|| format!("loading {}", path.display()))?;
     }
-    let client = controllers::client_from_kubeconfig(&kubeconfig)
+    let client = controllers::client_for(&kubeconfig, "kube-scheduler")
         .await
         .with_context(|| format!("reading {}", kubeconfig.display()))?;
     scheduler::run(client, scheduler_config, shutdown_signal())

@@ -287,7 +287,11 @@ pub(super) fn prepare_for_status_update(resource: &ResourceInfo, new: &mut Value
         "creationTimestamp",
         "ownerReferences",
     ];
-    if STATUS_RESETS_META.contains(&resource.group) {
+    if (resource.group, resource.kind) == ("apps", "Deployment") {
+        // The deployment controller records the revision annotation through
+        // the status subresource; only labels stay (upstream's strategy).
+        restored.push("labels");
+    } else if STATUS_RESETS_META.contains(&resource.group) {
         restored.extend(["labels", "annotations", "finalizers"]);
     }
     let old_metadata = old_root.get("metadata").and_then(Value::as_object);

@@ -232,7 +232,7 @@ impl DeploymentController {
         let patch: json_patch::Patch = serde_json::from_value(ops)?;
         *d = self
             .deployments_api(d)
-            .patch(
+            .patch_status(
                 d.metadata.name.as_deref().unwrap_or_default(),
                 &PatchParams::default(),
                 &Patch::<()>::Json(patch),
