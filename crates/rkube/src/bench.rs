@@ -22,7 +22,7 @@ use anyhow::{ensure, Context, Result};
 
 use crate::cli::{BenchArgs, BenchStore};
 use client::Client;
-use server::ServerProcess;
+use server::{CpuTimes, ServerProcess};
 
 /// How long the server idles before its resident memory is read.
 const IDLE: Duration = Duration::from_secs(3);
@@ -36,40 +36,53 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     ensure!(args.watchers > 0, "--watchers must be at least 1");
     ensure!(args.watch_writes > 0, "--watch-writes must be at least 1");
     let mut columns = Vec::new();
+    // A store that fails ends the run, but the figures of the stores measured
+    // before it are still printed.
+    let mut outcome = Ok(());
     if matches!(args.store, BenchStore::Embedded | BenchStore::Both) {
-        columns.push(
-            one_store(&args, "embedded (SQLite)".into(), Vec::new())
-                .await
-                .context("benchmark on the embedded store")?,
-        );
+        match one_store(&args, "embedded (SQLite)".into(), Vec::new()).await {
+            Ok(column) => columns.push(column),
+            Err(error) => outcome = Err(error.context("benchmark on the embedded store")),
+        }
     }
-    if matches!(args.store, BenchStore::Etcd | BenchStore::Both) {
-        let binary = args
-            .etcd_binary
-            .clone()
-            .or_else(store::etcd_server::etcd_binary)
-            .context(
-                "etcd not found: install the Debian package etcd-server or pass --etcd-binary",
-            )?;
-        let version = etcd_version(&binary);
-        eprintln!("bench: starting etcd {version} ({})", binary.display());
-        let etcd = store::etcd_server::EtcdCluster::start(&binary, 1)
-            .await
-            .map_err(|error| anyhow::anyhow!("starting etcd: {error}"))?;
-        let server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
-        columns.push(
-            one_store(&args, format!("etcd {version} (1 member)"), server_args)
-                .await
-                .context("benchmark on etcd")?,
-        );
-        drop(etcd);
+    if outcome.is_ok() && matches!(args.store, BenchStore::Etcd | BenchStore::Both) {
+        match on_etcd(&args).await {
+            Ok(column) => columns.push(column),
+            Err(error) => outcome = Err(error.context("benchmark on etcd")),
+        }
     }
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(report::render(&columns).as_bytes())
         .context("writing the report")?;
-    Ok(())
+    outcome
+}
+
+/// Every scenario against a server on a single-member etcd started for it.
+async fn on_etcd(args: &BenchArgs) -> Result<report::Column> {
+    let binary = args
+        .etcd_binary
+        .clone()
+        .or_else(store::etcd_server::etcd_binary)
+        .context("etcd not found: install the Debian package etcd-server or pass --etcd-binary")?;
+    let version = etcd_version(&binary);
+    eprintln!("bench: starting etcd {version} ({})", binary.display());
+    let etcd = store::etcd_server::EtcdCluster::start(&binary, 1)
+        .await
+        .map_err(|error| anyhow::anyhow!("starting etcd: {error}"))?;
+    let server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
+    one_store(args, format!("etcd {version} (1 member)"), server_args)
+        .await
+        .with_context(|| {
+            // The member's own words, when it is the one that failed.
+            let log = std::fs::read_to_string(etcd.dir().join("m0.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            format!(
+                "etcd's last log lines:\n{}",
+                lines[lines.len().saturating_sub(10)..].join("\n")
+            )
+        })
 }
 
 /// Every scenario against one fresh server started with `server_args`.
@@ -93,8 +106,10 @@ async fn one_store(
         args.creates, args.clients
     );
     creates::namespace(&client, "bench-create").await?;
+    let cpu_before = CpuTimes::now(server.pid())?;
     let creates =
         creates::create_pods(&client, "bench-create", "p", args.creates, args.clients).await?;
+    let create_cpu = CpuTimes::now(server.pid())?.since(cpu_before);
     list::checked_list(&client, "bench-create", args.creates).await?;
 
     eprintln!("bench: {title}: LIST of {} pods", args.list_pods);
@@ -109,8 +124,7 @@ async fn one_store(
     creates::namespace(&client, "bench-watch").await?;
     let fanout = watch::run(
         &client,
-        server.port,
-        &server.tls_dir(),
+        &server,
         "bench-watch",
         args.watchers,
         args.watch_writes,
@@ -124,6 +138,7 @@ async fn one_store(
         ready_after: server.ready_after,
         idle_rss,
         creates,
+        create_cpu,
         clients: args.clients,
         connections: args.connections,
         lists,

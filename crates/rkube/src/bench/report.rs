@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::creates::Creates;
 use super::list::Lists;
+use super::server::CpuTimes;
 use super::watch::Fanout;
 
 /// Everything measured on one store.
@@ -14,6 +15,8 @@ pub struct Column {
     pub ready_after: Duration,
     pub idle_rss: u64,
     pub creates: Creates,
+    /// The CPU used while the pods were created.
+    pub create_cpu: CpuTimes,
     /// The concurrent writing clients, and the HTTP/2 connections they share.
     pub clients: usize,
     pub connections: usize,
@@ -89,6 +92,11 @@ pub fn render(columns: &[Column]) -> String {
             )
         }),
         row(
+            "CPU time per create: server / benchmark clients".into(),
+            "",
+            &|c| (per_operation(c.create_cpu, c.creates.count), None),
+        ),
+        row(
             format!(
                 "LIST {} pods ({}), full body: median / p99 of {} runs",
                 thousands(first.lists.pods),
@@ -120,6 +128,14 @@ pub fn render(columns: &[Column]) -> String {
                 None,
             )
         }),
+        row(
+            "CPU time per delivered event: server / benchmark clients".into(),
+            "",
+            &|c| {
+                let events = c.fanout.watchers * c.fanout.burst.count;
+                (per_operation(c.fanout.cpu, events), None)
+            },
+        ),
         row("resident memory after the run".into(), "", &|c| {
             (mebibytes(c.final_rss), None)
         }),
@@ -161,6 +177,17 @@ pub fn render(columns: &[Column]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// CPU per operation, as "123 / 45 µs".
+fn per_operation(cpu: CpuTimes, operations: usize) -> String {
+    let micros = |d: Duration| d.as_secs_f64() * 1e6 / operations.max(1) as f64;
+    let (server, client) = (micros(cpu.server), micros(cpu.client));
+    if server < 10.0 {
+        format!("{server:.1} / {client:.1} µs")
+    } else {
+        format!("{server:.0} / {client:.0} µs")
+    }
 }
 
 fn connections(count: usize) -> String {

@@ -124,6 +124,11 @@ impl ServerProcess {
         parse_vm_rss(&status).with_context(|| format!("no VmRSS in {path}"))
     }
 
+    /// The process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Fails if the server is no longer running.
     pub fn check_running(&mut self) -> Result<()> {
         if let Ok(Some(status)) = self.child.try_wait() {
@@ -155,6 +160,51 @@ fn parse_port(line: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
+/// CPU time used by the server and by this process (the benchmark's clients),
+/// which share the machine's cores.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuTimes {
+    pub server: Duration,
+    pub client: Duration,
+}
+
+impl CpuTimes {
+    /// The CPU both have used so far.
+    pub fn now(server_pid: u32) -> Result<CpuTimes> {
+        Ok(CpuTimes {
+            server: cpu_time(server_pid)?,
+            client: cpu_time(std::process::id())?,
+        })
+    }
+
+    /// The CPU both have used since `earlier`.
+    pub fn since(self, earlier: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            server: self.server.saturating_sub(earlier.server),
+            client: self.client.saturating_sub(earlier.client),
+        }
+    }
+}
+
+/// The CPU time (user and system, of every thread, living or gone) of process
+/// `pid` so far, from /proc/PID/stat.
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    parse_cpu_time(&stat).with_context(|| format!("no CPU times in {path}"))
+}
+
+/// utime + stime (fields 14 and 15) of a /proc/PID/stat line. They count
+/// USER_HZ ticks, which Linux fixes at 100 per second for user space.
+fn parse_cpu_time(stat: &str) -> Option<Duration> {
+    const USER_HZ: u64 = 100;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 1000 / USER_HZ))
+}
+
 /// `VmRSS:   12345 kB` in /proc/PID/status, in bytes.
 fn parse_vm_rss(status: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -182,6 +232,14 @@ mod tests {
             "2026-01-01T00:00:00Z  WARN something https://127.0.0.1:1",
             None,
         );
+    }
+
+    #[test]
+    fn cpu_time_from_proc_stat() {
+        let stat =
+            "4242 (rkube (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 37 0 0 20 0 9 0 1000 1 1";
+        assert_eq!(parse_cpu_time(stat), Some(Duration::from_millis(2870)));
+        assert_eq!(parse_cpu_time("4242 (rkube) S 1"), None);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Watch fan-out: many watchers of one namespace's pods, then a burst of pod
 //! creates that every watcher must receive, each event exactly once.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::creates::{create_pods, pod_name, Creates};
+use super::server::{CpuTimes, ServerProcess};
 
 /// HTTP/2 streams per watch connection (the server allows 200, as upstream's
 /// default; Go's transport opens another connection when one is full).
@@ -29,6 +29,8 @@ pub struct Fanout {
     pub burst: Creates,
     /// For each watcher, from the start of the burst to its last event.
     pub delivered: Vec<Duration>,
+    /// From the start of the burst to the last event of the last watcher.
+    pub cpu: CpuTimes,
 }
 
 /// Opens `watchers` watches on the pods of the empty `namespace` from its
@@ -37,8 +39,7 @@ pub struct Fanout {
 /// every event.
 pub async fn run(
     writer: &Arc<Client>,
-    port: u16,
-    tls_dir: &Path,
+    server: &ServerProcess,
     namespace: &str,
     watchers: usize,
     writes: usize,
@@ -46,7 +47,8 @@ pub async fn run(
 ) -> Result<Fanout> {
     let (resource_version, _) = super::list::checked_list(writer, namespace, 0).await?;
     let connections = watchers.div_ceil(STREAMS_PER_CONNECTION).max(1);
-    let watch_client = Arc::new(Client::connect(port, tls_dir, connections).await?);
+    let watch_client =
+        Arc::new(Client::connect(server.port, &server.tls_dir(), connections).await?);
     let path = format!(
         "/api/v1/namespaces/{namespace}/pods?watch=true&resourceVersion={resource_version}"
     );
@@ -75,6 +77,7 @@ pub async fn run(
             }
         }
     }
+    let cpu_before = CpuTimes::now(server.pid())?;
     let burst_started = Instant::now();
     let burst = create_pods(writer, namespace, PREFIX, writes, clients).await?;
     let mut delivered = Vec::with_capacity(watchers);
@@ -82,6 +85,7 @@ pub async fn run(
         let last_event = ended.context("a watcher panicked")??;
         delivered.push(last_event.saturating_duration_since(burst_started));
     }
+    let cpu = CpuTimes::now(server.pid())?.since(cpu_before);
     ensure!(
         delivered.len() == watchers,
         "{} of {watchers} watchers finished",
@@ -92,6 +96,7 @@ pub async fn run(
         connections,
         burst,
         delivered,
+        cpu,
     })
 }
 
