@@ -130,7 +130,14 @@ fn merge_and_json_patches() {
           {"op":"remove","path":"/metadata/annotations/b"}
         ]"#,
     );
-    assert_eq!(get(&cluster, "{.metadata.annotations}"), r#"{"c":"1"}"#);
+    // (The deployment controller adds its revision annotation beside them.)
+    assert_eq!(
+        get(
+            &cluster,
+            "{.metadata.annotations.a}/{.metadata.annotations.b}/{.metadata.annotations.c}"
+        ),
+        "//1"
+    );
     assert_eq!(get(&cluster, "{.spec.replicas}"), "3");
     // A failing test operation rejects the whole patch.
     let run = cluster.kubectl(&[
