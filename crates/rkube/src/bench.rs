@@ -5,8 +5,11 @@
 //! that answers 200, its resident memory a few seconds later, pod creates per
 //! second from concurrent clients, LISTs of a namespace full of pods, and the
 //! delivery of a burst of creates to many watchers. Every answer is checked
-//! (201 for each create, every pod in each LIST, every event exactly once at
-//! every watcher); a wrong answer fails the run rather than yielding a figure.
+//! (201 for each create, every pod in each LIST, every created pod's ADDED event
+//! exactly once at every watcher); a wrong answer fails the run rather than
+//! yielding a figure. Between scenarios the server is left to go idle, so that
+//! what the scheduler and the controllers of `rkube server` do about the pods of
+//! one scenario does not run into the next.
 
 mod client;
 mod creates;
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::cli::{BenchArgs, BenchStore};
+use crate::cli::{BenchArgs, BenchCommand, BenchStore};
 use client::Client;
 use server::{CpuTimes, ServerProcess};
 
@@ -35,20 +38,30 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     ensure!(args.list_runs > 0, "--list-runs must be at least 1");
     ensure!(args.watchers > 0, "--watchers must be at least 1");
     ensure!(args.watch_writes > 0, "--watch-writes must be at least 1");
+    let commands: &[&str] = match args.command {
+        BenchCommand::Server => &["server"],
+        BenchCommand::Apiserver => &["apiserver"],
+        BenchCommand::Both => &["server", "apiserver"],
+    };
     let mut columns = Vec::new();
-    // A store that fails ends the run, but the figures of the stores measured
-    // before it are still printed.
+    // A run that fails ends the benchmark, but the figures of the runs before
+    // it are still printed.
     let mut outcome = Ok(());
-    if matches!(args.store, BenchStore::Embedded | BenchStore::Both) {
-        match one_store(&args, "embedded (SQLite)".into(), Vec::new()).await {
-            Ok(column) => columns.push(column),
-            Err(error) => outcome = Err(error.context("benchmark on the embedded store")),
+    for command in commands {
+        if outcome.is_ok() && matches!(args.store, BenchStore::Embedded | BenchStore::Both) {
+            let title = format!("`{command}`, embedded (SQLite)");
+            match one_store(&args, command, title, Vec::new()).await {
+                Ok(column) => columns.push(column),
+                Err(error) => {
+                    outcome = Err(error.context(format!("`{command}` on the embedded store")))
+                }
+            }
         }
-    }
-    if outcome.is_ok() && matches!(args.store, BenchStore::Etcd | BenchStore::Both) {
-        match on_etcd(&args).await {
-            Ok(column) => columns.push(column),
-            Err(error) => outcome = Err(error.context("benchmark on etcd")),
+        if outcome.is_ok() && matches!(args.store, BenchStore::Etcd | BenchStore::Both) {
+            match on_etcd(&args, command).await {
+                Ok(column) => columns.push(column),
+                Err(error) => outcome = Err(error.context(format!("`{command}` on etcd"))),
+            }
         }
     }
     use std::io::Write;
@@ -59,8 +72,8 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     outcome
 }
 
-/// Every scenario against a server on a single-member etcd started for it.
-async fn on_etcd(args: &BenchArgs) -> Result<report::Column> {
+/// Every scenario against `rkube COMMAND` on a single-member etcd started for it.
+async fn on_etcd(args: &BenchArgs, command: &str) -> Result<report::Column> {
     let binary = args
         .etcd_binary
         .clone()
@@ -72,7 +85,8 @@ async fn on_etcd(args: &BenchArgs) -> Result<report::Column> {
         .await
         .map_err(|error| anyhow::anyhow!("starting etcd: {error}"))?;
     let server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
-    one_store(args, format!("etcd {version} (1 member)"), server_args)
+    let title = format!("`{command}`, etcd {version} (1 member)");
+    one_store(args, command, title, server_args)
         .await
         .with_context(|| {
             // The member's own words, when it is the one that failed.
@@ -85,14 +99,15 @@ async fn on_etcd(args: &BenchArgs) -> Result<report::Column> {
         })
 }
 
-/// Every scenario against one fresh server started with `server_args`.
+/// Every scenario against one fresh `rkube COMMAND` started with `server_args`.
 async fn one_store(
     args: &BenchArgs,
+    command: &str,
     title: String,
     server_args: Vec<String>,
 ) -> Result<report::Column> {
     eprintln!("bench: {title}: starting the server");
-    let mut server = ServerProcess::start(&server_args).await?;
+    let mut server = ServerProcess::start(command, &server_args).await?;
     eprintln!(
         "bench: {title}: /readyz OK after {:.0} ms; idling {IDLE:?}",
         server.ready_after.as_secs_f64() * 1e3
@@ -106,15 +121,20 @@ async fn one_store(
         args.creates, args.clients
     );
     creates::namespace(&client, "bench-create").await?;
+    server.settle().await?;
     let cpu_before = CpuTimes::now(server.pid())?;
     let creates =
         creates::create_pods(&client, "bench-create", "p", args.creates, args.clients).await?;
+    // All the work the creates caused, including the scheduler's and the
+    // controllers' in `rkube server`.
+    server.settle().await?;
     let create_cpu = CpuTimes::now(server.pid())?.since(cpu_before);
     list::checked_list(&client, "bench-create", args.creates).await?;
 
     eprintln!("bench: {title}: LIST of {} pods", args.list_pods);
     creates::namespace(&client, "bench-list").await?;
     creates::create_pods(&client, "bench-list", "l", args.list_pods, args.clients).await?;
+    server.settle().await?;
     let lists = list::run(&client, "bench-list", args.list_pods, args.list_runs).await?;
 
     eprintln!(
@@ -122,6 +142,7 @@ async fn one_store(
         args.watchers, args.watch_writes
     );
     creates::namespace(&client, "bench-watch").await?;
+    server.settle().await?;
     let fanout = watch::run(
         &client,
         &server,
@@ -135,6 +156,8 @@ async fn one_store(
     let final_rss = server.resident_bytes()?;
     Ok(report::Column {
         store: title,
+        command: command.to_string(),
+        on_etcd: !server_args.is_empty(),
         ready_after: server.ready_after,
         idle_rss,
         creates,

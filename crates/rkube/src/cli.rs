@@ -104,6 +104,11 @@ pub struct SchedulerArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Which subcommand the measured process runs: `server` (the API server with
+    /// the controllers and the scheduler), `apiserver` (the API server alone),
+    /// or both in turn.
+    #[arg(long, value_enum, default_value_t = BenchCommand::Server)]
+    pub command: BenchCommand,
     /// Which store the measured server runs on.
     #[arg(long, value_enum, default_value_t = BenchStore::Both)]
     pub store: BenchStore,
@@ -131,6 +136,17 @@ pub struct BenchArgs {
     /// The etcd binary [default: $RKUBE_ETCD_BIN, /usr/bin/etcd, or etcd on the PATH].
     #[arg(long)]
     pub etcd_binary: Option<PathBuf>,
+}
+
+/// The subcommand of the measured process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchCommand {
+    /// `rkube server`.
+    Server,
+    /// `rkube apiserver`.
+    Apiserver,
+    /// `rkube server`, then `rkube apiserver`.
+    Both,
 }
 
 /// The store under the measured server.

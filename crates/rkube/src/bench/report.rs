@@ -10,8 +10,11 @@ use super::watch::Fanout;
 
 /// Everything measured on one store.
 pub struct Column {
-    /// The column's title, such as "embedded (SQLite)".
+    /// The column's title, such as "`server`, embedded (SQLite)".
     pub store: String,
+    /// The subcommand measured (`server` or `apiserver`), and whether on etcd.
+    pub command: String,
+    pub on_etcd: bool,
     pub ready_after: Duration,
     pub idle_rss: u64,
     pub creates: Creates,
@@ -61,7 +64,7 @@ pub fn render(columns: &[Column]) -> String {
         cells: columns.iter().map(cell).collect(),
     };
     let rows = vec![
-        row("`rkube server` start to `/readyz` OK".into(), "< 1 s", &|c| {
+        row("start: spawn to the first `/readyz` OK".into(), "< 1 s", &|c| {
             (seconds(c.ready_after), Some(c.ready_after < READY_TARGET))
         }),
         row(
@@ -76,12 +79,12 @@ pub fn render(columns: &[Column]) -> String {
                 first.clients,
                 connections(first.connections)
             ),
-            "≥ 5,000/s",
+            "≥ 5,000/s embedded; embedded > etcd",
             &|c| {
                 let rate = c.creates.per_second();
                 (
                     format!("{}/s", thousands(rate.round() as usize)),
-                    Some(rate >= CREATES_TARGET),
+                    (!c.on_etcd).then_some(rate >= CREATES_TARGET),
                 )
             },
         ),
@@ -92,7 +95,7 @@ pub fn render(columns: &[Column]) -> String {
             )
         }),
         row(
-            "CPU time per create: server / benchmark clients".into(),
+            "CPU time per create, until the server is idle again: server / benchmark clients".into(),
             "",
             &|c| (per_operation(c.create_cpu, c.creates.count), None),
         ),
@@ -122,6 +125,12 @@ pub fn render(columns: &[Column]) -> String {
             "",
             &|c| (millis_pair(&c.fanout.delivered, &[50.0, 99.0, 100.0]), None),
         ),
+        row("MODIFIED events per watcher before its last ADDED (mean)".into(), "", &|c| {
+            (
+                format!("{:.0}", c.fanout.modified as f64 / c.fanout.watchers.max(1) as f64),
+                None,
+            )
+        }),
         row("the burst's creates themselves took".into(), "", &|c| {
             (
                 format!("{:.0} ms", c.fanout.burst.elapsed.as_secs_f64() * 1e3),
@@ -169,6 +178,23 @@ pub fn render(columns: &[Column]) -> String {
             }
         }
         out.push('\n');
+    }
+    // Issue 2 also asks the embedded store to beat etcd at creates.
+    for embedded in columns.iter().filter(|c| !c.on_etcd) {
+        for etcd in columns
+            .iter()
+            .filter(|c| c.on_etcd && c.command == embedded.command)
+        {
+            let (fast, slow) = (embedded.creates.per_second(), etcd.creates.per_second());
+            if fast <= slow {
+                missed.push(format!(
+                    "target missed: `{}` creates {}/s on the embedded store, not more than on etcd ({}/s)",
+                    embedded.command,
+                    thousands(fast.round() as usize),
+                    thousands(slow.round() as usize)
+                ));
+            }
+        }
     }
     for line in missed {
         out.push_str(&format!("\n{line}"));

@@ -15,6 +15,8 @@ use super::client::Client;
 
 /// How long the server may take to print its address and answer `/readyz`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long [`ServerProcess::settle`] waits for the server to go idle.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How many of the server's last log lines an error shows.
 const LOG_TAIL: usize = 30;
 
@@ -29,9 +31,10 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `rkube server` on a fresh data directory and loopback, with
-    /// `extra_args` (such as `--etcd-endpoints`), and waits for `/readyz`.
-    pub async fn start(extra_args: &[String]) -> Result<ServerProcess> {
+    /// Starts `rkube COMMAND` (`server` or `apiserver`) on a fresh data
+    /// directory and loopback, with `extra_args` (such as `--etcd-endpoints`),
+    /// and waits for `/readyz`.
+    pub async fn start(command: &str, extra_args: &[String]) -> Result<ServerProcess> {
         let data_dir = tempfile::Builder::new()
             .prefix("rkube-bench-")
             .tempdir()
@@ -39,7 +42,7 @@ impl ServerProcess {
         let binary = std::env::current_exe().context("finding this binary")?;
         let started = Instant::now();
         let mut child = Command::new(&binary)
-            .arg("server")
+            .arg(command)
             .arg("--data-dir")
             .arg(data_dir.path())
             .args(["--bind-address", "127.0.0.1", "--secure-port", "0"])
@@ -49,7 +52,7 @@ impl ServerProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .with_context(|| format!("running {} server", binary.display()))?;
+            .with_context(|| format!("running {} {command}", binary.display()))?;
         let stderr = child.stderr.take().context("the server's stderr")?;
         let log = Arc::new(Mutex::new(VecDeque::new()));
         let (port_tx, port_rx) = tokio::sync::oneshot::channel();
@@ -127,6 +130,28 @@ impl ServerProcess {
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits until the server is idle: under 5 % of a core over a quarter of a
+    /// second (in `rkube server`, the scheduler and the controllers may still be
+    /// working through the pods of the previous scenario). Gives up after
+    /// `SETTLE_TIMEOUT`, saying so.
+    pub async fn settle(&self) -> Result<()> {
+        const WINDOW: Duration = Duration::from_millis(250);
+        let started = Instant::now();
+        let mut before = cpu_time(self.pid())?;
+        loop {
+            tokio::time::sleep(WINDOW).await;
+            let now = cpu_time(self.pid())?;
+            if now.saturating_sub(before) * 20 <= WINDOW {
+                return Ok(());
+            }
+            if started.elapsed() > SETTLE_TIMEOUT {
+                eprintln!("bench: the server is still busy after {SETTLE_TIMEOUT:?}; going on");
+                return Ok(());
+            }
+            before = now;
+        }
     }
 
     /// Fails if the server is no longer running.

@@ -31,6 +31,9 @@ pub struct Fanout {
     pub delivered: Vec<Duration>,
     /// From the start of the burst to the last event of the last watcher.
     pub cpu: CpuTimes,
+    /// MODIFIED events of the burst's pods (the scheduler's, in `rkube server`)
+    /// the watchers received before their last ADDED one, all together.
+    pub modified: usize,
 }
 
 /// Opens `watchers` watches on the pods of the empty `namespace` from its
@@ -81,9 +84,11 @@ pub async fn run(
     let burst_started = Instant::now();
     let burst = create_pods(writer, namespace, PREFIX, writes, clients).await?;
     let mut delivered = Vec::with_capacity(watchers);
+    let mut modified = 0;
     while let Some(ended) = tasks.join_next().await {
-        let last_event = ended.context("a watcher panicked")??;
+        let (last_event, modified_events) = ended.context("a watcher panicked")??;
         delivered.push(last_event.saturating_duration_since(burst_started));
+        modified += modified_events;
     }
     let cpu = CpuTimes::now(server.pid())?.since(cpu_before);
     ensure!(
@@ -97,16 +102,18 @@ pub async fn run(
         burst,
         delivered,
         cpu,
+        modified,
     })
 }
 
-/// One watcher: returns when it has received all `writes` events.
+/// One watcher: returns when it has received the ADDED events of all `writes`
+/// pods, with the time of the last one and the number of MODIFIED events.
 async fn watch(
     client: &Client,
     path: &str,
     writes: usize,
     ready: tokio::sync::mpsc::Sender<()>,
-) -> Result<Instant> {
+) -> Result<(Instant, usize)> {
     let response = client.send(Method::GET, path, None).await?;
     if response.status() != StatusCode::OK {
         let status = response.status();
@@ -130,7 +137,7 @@ async fn watch(
         let now = Instant::now();
         tally.feed(&data)?;
         if tally.received == writes {
-            return Ok(now);
+            return Ok((now, tally.modified));
         }
     }
 }
@@ -140,7 +147,10 @@ async fn watch(
 struct Tally {
     prefix: String,
     seen: Vec<bool>,
+    /// ADDED events: one per pod of the burst.
     received: usize,
+    /// MODIFIED events of pods already ADDED.
+    modified: usize,
     /// The start of a line split across chunks.
     partial: Vec<u8>,
 }
@@ -151,6 +161,7 @@ impl Tally {
             prefix: prefix.to_string(),
             seen: vec![false; writes],
             received: 0,
+            modified: 0,
             partial: Vec::new(),
         }
     }
@@ -180,16 +191,23 @@ impl Tally {
 
     fn line(&mut self, line: &[u8]) -> Result<()> {
         let shown = || String::from_utf8_lossy(&line[..line.len().min(300)]).into_owned();
-        let name =
-            event_pod_name(line).with_context(|| format!("not an ADDED pod: {}", shown()))?;
+        let (added, name) = event_pod(line)
+            .with_context(|| format!("not an ADDED or MODIFIED pod: {}", shown()))?;
         let index = name
             .strip_prefix(&self.prefix)
             .and_then(|rest| rest.strip_prefix('-'))
             .and_then(|digits| digits.parse::<usize>().ok())
             .filter(|&index| index < self.seen.len() && pod_name(&self.prefix, index) == name)
             .with_context(|| format!("pod {name} is not one of the burst"))?;
+        if !added {
+            // In `rkube server` the scheduler updates the pods it cannot place;
+            // such changes are fine, after the pod's ADDED event.
+            ensure!(self.seen[index], "pod {name} MODIFIED before it was ADDED");
+            self.modified += 1;
+            return Ok(());
+        }
         if std::mem::replace(&mut self.seen[index], true) {
-            bail!("pod {name} was received twice");
+            bail!("pod {name} was ADDED twice");
         }
         if self.received == 0 {
             // The first event in full, to be sure the quick reading is right.
@@ -206,18 +224,25 @@ impl Tally {
     }
 }
 
-/// The pod's name in `{"type":"ADDED","object":{..."metadata":{..."name":"N"...`,
-/// read without parsing the whole line. The server writes object keys in sorted
-/// order, so the first `"name"` in `metadata` is the pod's (a benchmark pod has
-/// no labels, annotations or managed fields that sort before it).
-fn event_pod_name(line: &[u8]) -> Option<&str> {
-    let object = line.strip_prefix(br#"{"type":"ADDED","object":{"#)?;
+/// Whether the event is ADDED (else MODIFIED), and the pod's name, in
+/// `{"type":"ADDED","object":{..."metadata":{..."name":"N"...`, read without
+/// parsing the whole line. The server writes object keys in sorted order, so the
+/// first `"name":"` in `metadata` is the pod's (a benchmark pod has no labels or
+/// annotations that sort before it, and the keys of managed fields are escaped).
+fn event_pod(line: &[u8]) -> Option<(bool, &str)> {
+    let (added, object) = match line.strip_prefix(br#"{"type":"ADDED","object":{"#) {
+        Some(object) => (true, object),
+        None => (
+            false,
+            line.strip_prefix(br#"{"type":"MODIFIED","object":{"#)?,
+        ),
+    };
     let metadata = find(object, br#""metadata":{"#)?;
     let after = &object[metadata..];
     let name = find(after, br#""name":""#)?;
     let value = &after[name + br#""name":""#.len()..];
     let end = value.iter().position(|&b| b == b'"')?;
-    std::str::from_utf8(&value[..end]).ok()
+    Some((added, std::str::from_utf8(&value[..end]).ok()?))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -237,14 +262,14 @@ mod tests {
     }
 
     #[test]
-    fn pod_name_of_an_event_line() {
-        assert_eq!(
-            event_pod_name(event("bw-000003").as_bytes()),
-            Some("bw-000003")
-        );
-        let modified = event("bw-000003").replace("ADDED", "MODIFIED");
-        assert_eq!(event_pod_name(modified.as_bytes()), None);
-        assert_eq!(event_pod_name(br#"{"type":"ERROR","object":{}}"#), None);
+    fn pod_of_an_event_line() {
+        let added = event("bw-000003");
+        assert_eq!(event_pod(added.as_bytes()), Some((true, "bw-000003")));
+        let modified = added.replace("ADDED", "MODIFIED");
+        assert_eq!(event_pod(modified.as_bytes()), Some((false, "bw-000003")));
+        let deleted = added.replace("ADDED", "DELETED");
+        assert_eq!(event_pod(deleted.as_bytes()), None);
+        assert_eq!(event_pod(br#"{"type":"ERROR","object":{}}"#), None);
     }
 
     #[test]
@@ -262,8 +287,15 @@ mod tests {
     #[test]
     fn duplicate_or_foreign_events_fail() {
         let mut tally = Tally::new("bw", 2);
+        let modified = event("bw-000001").replace("ADDED", "MODIFIED") + "\n";
+        assert!(
+            tally.feed(modified.as_bytes()).is_err(),
+            "MODIFIED before ADDED"
+        );
         let line = event("bw-000001") + "\n";
         tally.feed(line.as_bytes()).unwrap();
+        tally.feed(modified.as_bytes()).unwrap();
+        assert_eq!((tally.received, tally.modified), (1, 1));
         assert!(tally.feed(line.as_bytes()).is_err());
         let mut tally = Tally::new("bw", 2);
         assert!(tally.feed((event("bw-000002") + "\n").as_bytes()).is_err());
