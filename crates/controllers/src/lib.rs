@@ -6,17 +6,28 @@
 //! the same inside `rkube server` and on its own against a remote API server.
 
 pub mod clusterrole_aggregation;
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 mod discovery;
+pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
 mod error;
 pub mod events;
 pub mod garbage_collector;
+pub mod informer;
+pub mod job;
 pub mod namespace;
+pub mod node_lifecycle;
 mod patch;
 mod queue;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod root_ca;
 pub mod serviceaccount;
+pub mod statefulset;
+pub mod ttl_after_finished;
 
 use std::future::Future;
 
@@ -40,7 +51,9 @@ pub async fn run(
 ) -> Result<(), Error> {
     let gc = garbage_collector::GarbageCollector::new(client.clone());
     let namespaces = namespace::NamespaceController::new(client.clone());
+    let informers = informer::Informers::default();
     tokio::select! {
+        () = informers.clone().run(client.clone()) => Ok(()),
         result = gc.run() => result,
         result = namespaces.run() => result,
         result = clusterrole_aggregation::run(client.clone()) => result,
@@ -48,6 +61,16 @@ pub async fn run(
         result = deployment::DeploymentController::run(client.clone()) => result,
         result = serviceaccount::run(client.clone()) => result,
         result = root_ca::run(client.clone(), config.root_ca_pem) => result,
+        result = job::run(client.clone(), informers.clone()) => result,
+        result = cronjob::run(client.clone(), informers.clone()) => result,
+        result = ttl_after_finished::run(client.clone(), informers.clone()) => result,
+        result = daemonset::run(client.clone(), informers.clone()) => result,
+        result = statefulset::run(client.clone(), informers.clone()) => result,
+        result = endpoints::run(client.clone(), informers.clone()) => result,
+        result = endpointslice::run(client.clone(), informers.clone()) => result,
+        result = disruption::run(client.clone(), informers.clone()) => result,
+        result = resourcequota::run(client.clone(), informers.clone()) => result,
+        result = node_lifecycle::run(client.clone(), informers.clone()) => result,
         () = shutdown => Ok(()),
     }
 }

@@ -2,15 +2,20 @@
 
 mod support;
 
+mod admission;
 mod apply;
 mod auth;
 mod crd;
+mod daemonsets;
 mod discovery;
+mod endpoints;
 mod errors;
 mod etcd;
 mod events;
 mod gc;
 mod hollow;
+mod jobs;
+mod node_lifecycle;
 mod objects;
 mod openapi;
 mod patching;
@@ -18,6 +23,7 @@ mod persistence;
 mod printing;
 mod python;
 mod scheduler;
+mod statefulsets;
 mod subresources;
 mod transport;
 mod watch;
