@@ -74,6 +74,18 @@ fn documented(resource: &ResourceInfo) -> bool {
 
 /// The OpenAPI v3 document of one group version (`None` if it is not served);
 /// `server_version` is what `info.version` says (`v1.33.0`).
+/// The schemas (`components/schemas`) of a group version's OpenAPI v3
+/// document without its paths, for those who need only the shapes.
+pub(crate) fn v3_schemas(group: &str, version: &str) -> Option<Map<String, Value>> {
+    let resources: Vec<&'static ResourceInfo> = resource::resources_of(group, version)
+        .filter(|r| documented(r))
+        .collect();
+    if resources.is_empty() {
+        return None;
+    }
+    Some(definitions::build(&resources))
+}
+
 pub fn v3_document(group: &str, version: &str, server_version: &str) -> Option<Value> {
     let resources: Vec<&'static ResourceInfo> = resource::resources_of(group, version)
         .filter(|r| documented(r))

@@ -4,6 +4,7 @@
 
 mod apply;
 mod delete;
+mod metadata;
 mod pods;
 mod read;
 mod scale;

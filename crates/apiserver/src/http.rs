@@ -28,6 +28,10 @@ pub enum Format {
     Yaml,
     /// `application/json;as=Table;g=meta.k8s.io;v=v1`
     Table,
+    /// `application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` (or
+    /// `PartialObjectMetadataList`): the objects' metadata only, what
+    /// metadata-only informers ask for.
+    PartialObjectMetadata,
 }
 
 /// Picks the response format from an `Accept` header; 406 if nothing offered is served.
@@ -57,6 +61,12 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format> {
                 {
                     return Ok(Format::Table)
                 }
+                Some("PartialObjectMetadata" | "PartialObjectMetadataList")
+                    if param("g") == Some("meta.k8s.io")
+                        && matches!(param("v"), Some("v1" | "v1beta1")) =>
+                {
+                    return Ok(Format::PartialObjectMetadata)
+                }
                 Some(_) => continue,
             },
             "application/yaml" if param("as").is_none() => return Ok(Format::Yaml),
@@ -66,7 +76,7 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format> {
     }
     Err(ApiError::NotAcceptable {
         message: format!(
-            "only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io (asked for {accept})"
+            "only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io (asked for {accept})"
         ),
     })
 }
@@ -82,7 +92,7 @@ pub fn respond(code: StatusCode, format: Format, value: &Value) -> Response<Body
                 .unwrap_or_default()
                 .into_bytes(),
         ),
-        Format::Json | Format::Table => (
+        Format::Json | Format::Table | Format::PartialObjectMetadata => (
             "application/json",
             serde_json::to_vec(value).unwrap_or_default(),
         ),
@@ -220,6 +230,14 @@ mod tests {
         assert_eq!(
             accept("application/json;as=Table;v=v1;g=example.com, application/json").unwrap(),
             Format::Json
+        );
+        assert_eq!(
+            accept("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1").unwrap(),
+            Format::PartialObjectMetadata
+        );
+        assert_eq!(
+            accept("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1").unwrap(),
+            Format::PartialObjectMetadata
         );
     }
 

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
+use kube::api::{
+    DeleteParams, DynamicObject, ObjectMeta, PartialObjectMeta, Preconditions, PropagationPolicy,
+};
 use kube::core::ApiResource;
 use kube::runtime::watcher;
 use kube::{Api, Client};
@@ -136,7 +138,10 @@ impl GarbageCollector {
 
     /// Feeds one resource's objects into the graph.
     async fn watch(self: Arc<Self>, resource: ApiResource) {
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+        // Only metadata matters to the graph: a metadata-only watch, as
+        // upstream's garbage collector uses metadata informers.
+        let api: Api<PartialObjectMeta<DynamicObject>> =
+            Api::all_with(self.client.clone(), &resource);
         let mut stream = std::pin::pin!(watcher::watcher(api, watcher::Config::default()));
         // Objects listed since the last (re)start of the watch: at the end of
         // the list, those the graph has but the list lacks were deleted unseen.
@@ -150,7 +155,7 @@ impl GarbageCollector {
                             seen.insert(uid.clone());
                         }
                     }
-                    self.observe(&resource, &object);
+                    self.observe(&resource, &object.metadata);
                 }
                 Ok(watcher::Event::InitDone) => {
                     let seen = listed.take().unwrap_or_default();
@@ -166,7 +171,7 @@ impl GarbageCollector {
                         self.forget(&uid);
                     }
                 }
-                Ok(watcher::Event::Apply(object)) => self.observe(&resource, &object),
+                Ok(watcher::Event::Apply(object)) => self.observe(&resource, &object.metadata),
                 Ok(watcher::Event::Delete(object)) => {
                     if let Some(uid) = &object.metadata.uid {
                         self.forget(uid);
@@ -181,8 +186,8 @@ impl GarbageCollector {
     }
 
     /// An object was added or changed.
-    fn observe(&self, resource: &ApiResource, object: &DynamicObject) {
-        let Some(node) = Node::from_object(resource, object) else {
+    fn observe(&self, resource: &ApiResource, meta: &ObjectMeta) {
+        let Some(node) = Node::from_meta(resource, meta) else {
             return;
         };
         let Ok(mut graph) = self.graph.lock() else {

@@ -57,7 +57,7 @@ pub async fn run(
         result = gc.run() => result,
         result = namespaces.run() => result,
         result = clusterrole_aggregation::run(client.clone()) => result,
-        result = replicaset::ReplicaSetController::run(client.clone()) => result,
+        result = replicaset::ReplicaSetController::run(client.clone(), informers.clone()) => result,
         result = deployment::DeploymentController::run(client.clone()) => result,
         result = serviceaccount::run(client.clone()) => result,
         result = root_ca::run(client.clone(), config.root_ca_pem) => result,

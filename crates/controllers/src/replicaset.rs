@@ -28,6 +28,7 @@ use kube::{Api, Client};
 use serde_json::json;
 
 use crate::events::{EventType, Occurrence, Recorder};
+use crate::informer::{Informer, Informers, Notice};
 use crate::queue::WorkQueue;
 use crate::Error;
 
@@ -50,14 +51,15 @@ pub struct ReplicaSetController {
     expectations: Expectations,
     events: Recorder,
     sets: Store<ReplicaSet>,
-    pods: Store<Pod>,
+    pods: Informer<Pod>,
 }
 
 impl ReplicaSetController {
     /// Runs the controller until the watches end.
-    pub async fn run(client: Client) -> Result<(), Error> {
+    pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         let (sets, sets_writer) = reflector::store::<ReplicaSet>();
-        let (pods, pods_writer) = reflector::store::<Pod>();
+        let pods = informers.pods.clone();
+        let mut pod_events = pods.subscribe();
         let controller = Arc::new(ReplicaSetController {
             events: Recorder::new(client.clone(), "replicaset-controller"),
             queue: WorkQueue::new(),
@@ -72,16 +74,11 @@ impl ReplicaSetController {
         )
         .default_backoff()
         .reflect(sets_writer);
-        let pod_events = watcher::watcher(Api::<Pod>::all(client), watcher::Config::default())
-            .default_backoff()
-            .reflect(pods_writer);
         let mut set_events = std::pin::pin!(set_events);
-        let mut pod_events = std::pin::pin!(pod_events);
         let worker = {
             let controller = controller.clone();
             tokio::spawn(async move { controller.work().await })
         };
-        let mut known_pods: HashSet<String> = HashSet::new();
         loop {
             tokio::select! {
                 Some(event) = set_events.next() => match event {
@@ -94,21 +91,9 @@ impl ReplicaSetController {
                     Ok(_) => {}
                     Err(error) => tracing::debug!(%error, "replicaset controller: watch failed"),
                 },
-                Some(event) = pod_events.next() => match event {
-                    Ok(watcher::Event::InitApply(pod)) => {
-                        known_pods.insert(pod.metadata.uid.clone().unwrap_or_default());
-                        controller.pod_changed(&pod, false);
-                    }
-                    Ok(watcher::Event::Apply(pod)) => {
-                        let added = known_pods.insert(pod.metadata.uid.clone().unwrap_or_default());
-                        controller.pod_changed(&pod, added);
-                    }
-                    Ok(watcher::Event::Delete(pod)) => {
-                        known_pods.remove(pod.metadata.uid.as_deref().unwrap_or_default());
-                        controller.pod_deleted(&pod);
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::debug!(%error, "replicaset controller: pod watch failed"),
+                Some(notice) = pod_events.recv() => match notice {
+                    Notice::Applied { old, new } => controller.pod_changed(&new, old.is_none()),
+                    Notice::Deleted(pod) => controller.pod_deleted(&pod),
                 },
                 else => break,
             }
@@ -160,7 +145,7 @@ impl ReplicaSetController {
 
     async fn work(self: Arc<Self>) {
         let _ = self.sets.wait_until_ready().await;
-        let _ = self.pods.wait_until_ready().await;
+        self.pods.wait_synced().await;
         loop {
             let key = self.queue.next().await;
             match self.sync(&key).await {
@@ -189,8 +174,8 @@ impl ReplicaSetController {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.0);
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let mut owned: Vec<Arc<Pod>> = Vec::new();
-        for pod in self.pods.state() {
-            if pod.metadata.namespace.as_deref() != Some(key.0.as_str()) || !is_active(&pod) {
+        for pod in self.pods.in_namespace(&key.0) {
+            if !is_active(&pod) {
                 continue;
             }
             let labels = pod.metadata.labels.clone().unwrap_or_default();

@@ -13,8 +13,11 @@
 
 mod client;
 mod creates;
+pub mod deployment;
 mod list;
+mod podwatch;
 mod report;
+pub mod scheduler;
 mod server;
 mod watch;
 

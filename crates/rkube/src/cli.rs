@@ -29,6 +29,12 @@ pub enum Command {
     /// Measure a real `rkube server` (start, memory, creates, LIST, watch fan-out)
     /// and print a Markdown table.
     Bench(BenchArgs),
+    /// Measure scheduling throughput as upstream's scheduler_perf: a fresh API
+    /// server with N nodes and P pending pods, then `rkube scheduler`.
+    BenchScheduler(BenchSchedulerArgs),
+    /// Measure the control plane end to end: `kubectl apply` of a large
+    /// Deployment on hollow nodes until every pod runs, and the memory it takes.
+    BenchDeployment(BenchDeploymentArgs),
     /// Run the scheduler alone against an API server.
     Scheduler(SchedulerArgs),
     /// Register fake nodes that keep their leases and run bound pods without
@@ -136,6 +142,35 @@ pub struct BenchArgs {
     /// The etcd binary [default: $RKUBE_ETCD_BIN, /usr/bin/etcd, or etcd on the PATH].
     #[arg(long)]
     pub etcd_binary: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSchedulerArgs {
+    /// Nodes (Node objects with capacity, no kubelets).
+    #[arg(long, default_value_t = 5_000)]
+    pub nodes: usize,
+    /// Pods of the default-plugins scenario (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    pub pods: usize,
+    /// Pods of the required-anti-affinity scenario, at most one per node (0 skips it).
+    #[arg(long, default_value_t = 2_000)]
+    pub anti_affinity_pods: usize,
+    /// Concurrent clients creating the nodes and pods.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDeploymentArgs {
+    /// Hollow nodes run by the measured `rkube server`.
+    #[arg(long, default_value_t = 1_000)]
+    pub nodes: usize,
+    /// Replicas of the Deployment.
+    #[arg(long, default_value_t = 10_000)]
+    pub replicas: usize,
+    /// The kubectl that applies the Deployment.
+    #[arg(long, default_value = "kubectl")]
+    pub kubectl: String,
 }
 
 /// The subcommand of the measured process.

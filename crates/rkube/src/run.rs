@@ -29,6 +29,8 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
         Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
+        Command::BenchScheduler(args) => runtime.block_on(crate::bench::scheduler::run(args)),
+        Command::BenchDeployment(args) => runtime.block_on(crate::bench::deployment::run(args)),
         Command::Scheduler(args) => runtime.block_on(scheduler_alone(args.kubeconfig, args.config)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
     }

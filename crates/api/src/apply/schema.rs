@@ -77,12 +77,35 @@ impl<T: Clone> Cache<T> {
 fn group_version_definitions(group: &str, version: &str) -> Option<Definitions> {
     static CACHE: OnceLock<Mutex<Cache<Option<Definitions>>>> = OnceLock::new();
     Cache::get_or_build(&CACHE, format!("{group}/{version}"), || {
-        let document = crate::openapi::v3_document(group, version, "")?;
-        match document.pointer("/components/schemas") {
-            Some(Value::Object(schemas)) => Some(Arc::new(schemas.clone())),
-            _ => None,
+        let mut schemas = crate::openapi::v3_schemas(group, version)?;
+        for schema in schemas.values_mut() {
+            strip_documentation(schema);
         }
+        Some(Arc::new(schemas))
     })
+}
+
+/// Drops what only people read (`description`, `example`) from a schema: most
+/// of its size, and nothing server-side apply looks at.
+fn strip_documentation(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            map.remove("description");
+            map.remove("example");
+            // `properties` names fields, which may be called "description".
+            for (key, value) in map.iter_mut() {
+                if key == "properties" {
+                    if let Value::Object(fields) = value {
+                        fields.values_mut().for_each(strip_documentation);
+                    }
+                } else {
+                    strip_documentation(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_documentation),
+        _ => {}
+    }
 }
 
 impl Schema {

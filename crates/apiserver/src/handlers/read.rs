@@ -84,6 +84,13 @@ pub async fn get(ctx: &Context) -> Result<Response<Body>> {
     if let Some(printer) = super::table::Printer::for_request(ctx)? {
         return Ok(super::table::object(&printer, &object));
     }
+    if ctx.format == Format::PartialObjectMetadata {
+        return Ok(respond(
+            StatusCode::OK,
+            Format::Json,
+            &super::metadata::partial(&object),
+        ));
+    }
     Ok(respond(StatusCode::OK, ctx.format, &object))
 }
 
@@ -298,6 +305,14 @@ fn list_response(
     if let Some(printer) = super::table::Printer::for_request(ctx)? {
         let items = page.items.iter().map(|o| &o.value);
         return super::table::list(ctx, &printer, items, metadata);
+    }
+    if ctx.format == Format::PartialObjectMetadata {
+        let items = page.items.iter().map(|o| &o.value);
+        return Ok(respond(
+            StatusCode::OK,
+            Format::Json,
+            &super::metadata::list(items, metadata),
+        ));
     }
     let api_version = ctx.resource.api_version();
     let kind = ctx.resource.list_kind();

@@ -38,6 +38,8 @@ struct Watcher {
     /// Set when the client asked for Tables: each event's object becomes a
     /// one-row Table.
     table: Option<super::table::Printer>,
+    /// Set when the client asked for PartialObjectMetadata.
+    metadata_only: bool,
 }
 
 impl Watcher {
@@ -71,6 +73,10 @@ impl Watcher {
             };
             let table = serde_json::to_vec(&printer.object_table(object)).ok()?;
             return Some(encode_line(event_type, &table));
+        }
+        if self.metadata_only {
+            let partial = super::metadata::partial(&event.object.value);
+            return Some(encode_line(event_type, &serde_json::to_vec(&partial).ok()?));
         }
         if self.ctx_output {
             let object = api::convert::convert(event.object.value.clone(), self.resource).ok()?;
@@ -165,6 +171,7 @@ pub async fn watch(ctx: &Context) -> Result<Response<Body>> {
         sent: 0,
         ctx_output: !ctx.resource.is_storage_version(),
         table: super::table::Printer::for_request(ctx)?,
+        metadata_only: ctx.format == crate::http::Format::PartialObjectMetadata,
     };
     let (sender, receiver) = mpsc::channel::<Bytes>(64);
     match ctx.cache().subscribe(&watcher.prefix, after) {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{DynamicObject, ObjectMeta};
+use kube::api::ObjectMeta;
 use kube::core::ApiResource;
 
 pub const FOREGROUND: &str = "foregroundDeletion";
@@ -21,8 +21,7 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn from_object(resource: &ApiResource, object: &DynamicObject) -> Option<Node> {
-        let meta = &object.metadata;
+    pub fn from_meta(resource: &ApiResource, meta: &ObjectMeta) -> Option<Node> {
         Some(Node {
             resource: resource.clone(),
             namespace: meta.namespace.clone(),
@@ -141,6 +140,7 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kube::api::DynamicObject;
 
     fn node(uid: &str, owners: &[&str]) -> Node {
         let resource = ApiResource::from_gvk_with_plural(
@@ -161,7 +161,7 @@ mod tests {
                 })
                 .collect(),
         );
-        Node::from_object(&resource, &object).expect("named")
+        Node::from_meta(&resource, &object.metadata).expect("named")
     }
 
     #[test]

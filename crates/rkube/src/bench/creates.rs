@@ -63,13 +63,31 @@ pub async fn create_pods(
     count: usize,
     clients: usize,
 ) -> Result<Creates> {
-    let next = Arc::new(AtomicUsize::new(0));
     let path = format!("/api/v1/namespaces/{namespace}/pods");
+    let (namespace, prefix) = (namespace.to_string(), prefix.to_string());
+    create_many(client, &path, count, clients, move |index| {
+        pod(&namespace, &pod_name(&prefix, index))
+    })
+    .await
+}
+
+/// POSTs `body(0)` .. `body(count-1)` to `path` with `clients` concurrent
+/// clients taking the next index as they finish; fails on the first answer
+/// that is not 201.
+pub async fn create_many(
+    client: &Arc<Client>,
+    path: &str,
+    count: usize,
+    clients: usize,
+    body: impl Fn(usize) -> Bytes + Send + Sync + 'static,
+) -> Result<Creates> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let body = Arc::new(body);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients.max(1) {
-        let (client, next, path) = (client.clone(), next.clone(), path.clone());
-        let (namespace, prefix) = (namespace.to_string(), prefix.to_string());
+        let (client, next, path) = (client.clone(), next.clone(), path.to_string());
+        let body = body.clone();
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -77,7 +95,7 @@ pub async fn create_pods(
                 if index >= count {
                     return Ok::<_, anyhow::Error>(latencies);
                 }
-                let body = pod(&namespace, &pod_name(&prefix, index));
+                let body = body(index);
                 let sent = Instant::now();
                 client.create(&path, body).await?;
                 latencies.push(sent.elapsed());

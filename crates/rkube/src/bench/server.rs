@@ -115,6 +115,11 @@ impl ServerProcess {
         }
     }
 
+    /// The admin kubeconfig the server wrote.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.data_dir.path().join("kubeconfig.yaml")
+    }
+
     /// Where the server keeps its CA and the admin certificate.
     pub fn tls_dir(&self) -> PathBuf {
         self.data_dir.path().join("tls")

@@ -530,3 +530,48 @@ fn table_responses_on_the_wire() {
         assert_eq!(event["object"]["columnDefinitions"].is_array(), i == 0);
     }
 }
+
+/// Metadata-only responses, as client-go's metadata client and kube-rs
+/// `metadata_watcher` ask for them: PartialObjectMetadata for an object and
+/// each watch event, PartialObjectMetadataList for a list.
+#[test]
+fn partial_object_metadata() {
+    let cluster = Cluster::start();
+    cluster.ok(&["create", "configmap", "meta", "--from-literal=secret=value"]);
+    let path = "/api/v1/namespaces/default/configmaps";
+    let single = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    let list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+    let (code, body) = get_as(&cluster, single, &format!("{path}/meta"));
+    assert_eq!(code, 200, "{body}");
+    let object = json(&body);
+    assert_eq!(object["apiVersion"], "meta.k8s.io/v1");
+    assert_eq!(object["kind"], "PartialObjectMetadata");
+    assert_eq!(object["metadata"]["name"], "meta");
+    assert!(object.get("data").is_none(), "{body}");
+
+    let (code, body) = get_as(&cluster, list, path);
+    assert_eq!(code, 200, "{body}");
+    let listed = json(&body);
+    assert_eq!(listed["kind"], "PartialObjectMetadataList");
+    assert!(listed["metadata"]["resourceVersion"].is_string());
+    let items = listed["items"].as_array().expect("items");
+    assert!(items.iter().any(|i| i["metadata"]["name"] == "meta"));
+    assert!(items
+        .iter()
+        .all(|i| i["kind"] == "PartialObjectMetadata" && i.get("data").is_none()));
+
+    let (code, body) = get_as(
+        &cluster,
+        single,
+        &format!(
+            "{path}?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=metadata.name=meta"
+        ),
+    );
+    assert_eq!(code, 200, "{body}");
+    let event = json(body.lines().next().expect("an event"));
+    assert_eq!(event["type"], "ADDED");
+    assert_eq!(event["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(event["object"]["metadata"]["name"], "meta");
+    assert!(event["object"].get("data").is_none());
+}
