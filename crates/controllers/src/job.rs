@@ -1,10 +1,1305 @@
-//! The Job controller (not written yet).
+//! The Job controller: runs pods of a Job to completion, as upstream's
+//! `pkg/controller/job`.
+//!
+//! Pods are created with the `batch.kubernetes.io/job-tracking` finalizer.
+//! A pod that finished (or is being deleted, which counts as a failure) is
+//! first written into `status.uncountedTerminatedPods`, then its finalizer is
+//! removed, and only once the finalizer is seen gone (or the pod is) does it
+//! move from there to `status.succeeded`/`status.failed`: a pod is thereby
+//! counted exactly once even if the controller restarts in between or the pod
+//! is deleted right after it finished.
+//!
+//! A Job ends in two steps as upstream 1.33 does: first a `FailureTarget`
+//! (backoff limit, active deadline) or `SuccessCriteriaMet` condition, with
+//! the remaining pods deleted; then, once no pod is terminating and every pod
+//! is counted, the `Failed` or `Complete` condition. Pods failed since the
+//! last success delay the next creation exponentially (10 s doubling, at most
+//! 10 min, upstream's `DefaultJobPodFailureBackOff`/`MaxJobPodFailureBackOff`).
 
-use crate::informer::Informers;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, ObjectReference, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::Api;
+use serde_json::json;
+
+use crate::events::{EventType, Occurrence, Recorder};
+use crate::informer::{Informer, Informers, Notice};
+use crate::queue::WorkQueue;
+use crate::replicaset::{
+    controller_of, deletion_order, is_ready, key_of, object_reference_of, Expectations, Key,
+};
 use crate::{Client, Error};
+
+/// The finalizer that keeps a finished pod until the Job has counted it.
+pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
+/// The annotation and label with an Indexed Job's pod's index.
+pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
+/// The first delay after a pod failure (upstream's `DefaultJobPodFailureBackOff`).
+const POD_FAILURE_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest delay after pod failures (upstream's `MaxJobPodFailureBackOff`).
+const MAX_POD_FAILURE_BACKOFF: Duration = Duration::from_secs(600);
+/// At most this many uids in each list of `uncountedTerminatedPods`.
+const MAX_UNCOUNTED: usize = 500;
+/// At most this many pods created or deleted in one sync.
+const MAX_CREATE_DELETE: usize = 500;
+/// How soon a failed sync is retried.
+const RETRY: Duration = Duration::from_secs(1);
+
+const BACKOFF_REASON: &str = "BackoffLimitExceeded";
+const BACKOFF_MESSAGE: &str = "Job has reached the specified backoff limit";
+const DEADLINE_REASON: &str = "DeadlineExceeded";
+const DEADLINE_MESSAGE: &str = "Job was active longer than specified deadline";
+const COMPLETIONS_REASON: &str = "CompletionsReached";
+const COMPLETIONS_MESSAGE: &str = "Reached expected number of succeeded pods";
+
+/// Failures since the last success (upstream's `backoffRecord`).
+#[derive(Clone, Copy, Debug)]
+struct BackoffRecord {
+    failures: u32,
+    last_failure: Instant,
+}
+
+struct Controller {
+    client: Client,
+    jobs: Informer<Job>,
+    pods: Informer<Pod>,
+    queue: WorkQueue<Key>,
+    expectations: Expectations,
+    events: Recorder,
+    /// Job uid → its backoff record.
+    backoff: Mutex<HashMap<String, BackoffRecord>>,
+    /// Pods whose tracking finalizer this controller removed, until the
+    /// informer shows it gone.
+    stripped: Mutex<HashSet<String>>,
+}
 
 /// Runs the controller until the process ends.
 pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
-    let _ = (client, informers);
-    std::future::pending().await
+    let jobs: Informer<Job> = Informer::new();
+    let controller = Arc::new(Controller {
+        events: Recorder::new(client.clone(), "job-controller"),
+        client: client.clone(),
+        jobs: jobs.clone(),
+        pods: informers.pods.clone(),
+        queue: WorkQueue::new(),
+        expectations: Expectations::default(),
+        backoff: Mutex::new(HashMap::new()),
+        stripped: Mutex::new(HashSet::new()),
+    });
+    let mut job_notices = jobs.subscribe();
+    let mut pod_notices = informers.pods.subscribe();
+    let watch = jobs.clone().run(Api::all(client));
+    let worker = controller.clone().work();
+    let dispatch = async {
+        loop {
+            tokio::select! {
+                Some(notice) = job_notices.recv() => controller.job_notice(notice),
+                Some(notice) = pod_notices.recv() => controller.pod_notice(notice),
+                else => break,
+            }
+        }
+    };
+    tokio::select! {
+        () = watch => Ok(()),
+        () = worker => Ok(()),
+        () = dispatch => Ok(()),
+    }
+}
+
+impl Controller {
+    fn job_notice(&self, notice: Notice<Job>) {
+        match notice {
+            Notice::Applied { new, .. } => self.queue.add(key_of(&new.metadata)),
+            Notice::Deleted(job) => {
+                let key = key_of(&job.metadata);
+                self.expectations.forget(&key);
+                if let (Ok(mut backoff), Some(uid)) = (self.backoff.lock(), &job.metadata.uid) {
+                    backoff.remove(uid);
+                }
+                // Its pods may still carry the finalizer.
+                self.queue.add(key);
+            }
+        }
+    }
+
+    fn pod_notice(&self, notice: Notice<Pod>) {
+        let (pod, old, gone) = match &notice {
+            Notice::Applied { old, new } => (new, old.as_ref(), false),
+            Notice::Deleted(pod) => (pod, None, true),
+        };
+        let Some(owner) = controller_of(&pod.metadata, "Job") else {
+            return;
+        };
+        let key = (
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            owner.name.clone(),
+        );
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        if gone {
+            self.expectations.deletion_observed(&key, &uid);
+            if let Ok(mut stripped) = self.stripped.lock() {
+                stripped.remove(&uid);
+            }
+        } else {
+            if old.is_none() {
+                self.expectations.creation_observed(&key);
+            }
+            if pod.metadata.deletion_timestamp.is_some() {
+                self.expectations.deletion_observed(&key, &uid);
+            }
+        }
+        self.queue.add(key);
+    }
+
+    async fn work(self: Arc<Self>) {
+        self.jobs.wait_synced().await;
+        self.pods.wait_synced().await;
+        loop {
+            let key = self.queue.next().await;
+            match self.sync(&key).await {
+                Ok(Some(after)) => self.queue.add_after(key, after),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(namespace = %key.0, name = %key.1, %error, "job controller: retrying");
+                    self.queue.add_after(key, RETRY);
+                }
+            }
+        }
+    }
+
+    /// Removes the tracking finalizer from pods of `key`'s name whose Job is
+    /// gone or is another Job of the same name.
+    async fn release_orphans(&self, key: &Key, uid: Option<&str>) -> Result<(), Error> {
+        let orphans: Vec<Arc<Pod>> = self
+            .pods
+            .in_namespace(&key.0)
+            .into_iter()
+            .filter(|pod| {
+                controller_of(&pod.metadata, "Job")
+                    .is_some_and(|o| o.name == key.1 && Some(o.uid.as_str()) != uid)
+                    && has_finalizer(pod)
+            })
+            .collect();
+        for pod in orphans {
+            self.strip_finalizer(&pod).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the tracking finalizer from a pod; true when it is gone.
+    async fn strip_finalizer(&self, pod: &Pod) -> Result<bool, Error> {
+        let Some(position) = pod
+            .metadata
+            .finalizers
+            .iter()
+            .flatten()
+            .position(|f| f == TRACKING_FINALIZER)
+        else {
+            return Ok(true);
+        };
+        let api: Api<Pod> = Api::namespaced(
+            self.client.clone(),
+            pod.metadata.namespace.as_deref().unwrap_or_default(),
+        );
+        let path = format!("/metadata/finalizers/{position}");
+        let ops = json!([
+            {"op": "test", "path": "/metadata/uid", "value": pod.metadata.uid},
+            {"op": "test", "path": path, "value": TRACKING_FINALIZER},
+            {"op": "remove", "path": path},
+        ]);
+        let patch: json_patch::Patch = serde_json::from_value(ops)?;
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let done = match api
+            .patch(name, &PatchParams::default(), &Patch::<()>::Json(patch))
+            .await
+        {
+            Ok(_) => true,
+            Err(kube::Error::Api(status)) if status.code == 404 => true,
+            // The finalizers moved meanwhile: the next sync sees them again.
+            Err(kube::Error::Api(status)) if [409, 422].contains(&status.code) => false,
+            Err(error) => return Err(error.into()),
+        };
+        if done {
+            if let (Ok(mut stripped), Some(uid)) = (self.stripped.lock(), &pod.metadata.uid) {
+                stripped.insert(uid.clone());
+            }
+        }
+        Ok(done)
+    }
+
+    /// Whether a pod still carries the finalizer as far as this controller knows.
+    fn tracked(&self, pod: &Pod) -> bool {
+        has_finalizer(pod)
+            && !self
+                .stripped
+                .lock()
+                .is_ok_and(|s| pod.metadata.uid.as_ref().is_some_and(|uid| s.contains(uid)))
+    }
+
+    async fn record(&self, job: &Job, type_: EventType, reason: &str, action: &str, note: String) {
+        let reference = reference(job);
+        let occurrence = Occurrence {
+            type_,
+            reason,
+            action,
+            note,
+        };
+        if let Err(error) = self.events.record(&reference, occurrence).await {
+            tracing::debug!(%error, "job controller: recording an event failed");
+        }
+    }
+
+    /// One pass over a Job; returns when to look again, if it must.
+    async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
+        let Some(job) = self.jobs.get(&key.0, &key.1) else {
+            self.expectations.forget(key);
+            self.release_orphans(key, None).await?;
+            return Ok(None);
+        };
+        let uid = job.metadata.uid.clone().unwrap_or_default();
+        self.release_orphans(key, Some(&uid)).await?;
+        let pods: Vec<Arc<Pod>> = self
+            .pods
+            .controlled_by(&uid)
+            .into_iter()
+            .filter(|p| controller_of(&p.metadata, "Job").is_some())
+            .collect();
+        if let Ok(mut stripped) = self.stripped.lock() {
+            for pod in &pods {
+                if !has_finalizer(pod) {
+                    if let Some(uid) = &pod.metadata.uid {
+                        stripped.remove(uid);
+                    }
+                }
+            }
+        }
+        // A finished or deleted Job keeps no pod back.
+        if is_finished(&job) || job.metadata.deletion_timestamp.is_some() {
+            for pod in pods.iter().filter(|p| self.tracked(p)) {
+                self.strip_finalizer(pod).await?;
+            }
+            return Ok(None);
+        }
+        let now = Timestamp::now();
+        let spec = job.spec.clone().unwrap_or_default();
+        let old_status = job.status.clone().unwrap_or_default();
+        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+        let completions = spec.completions;
+        let backoff_limit = spec.backoff_limit.unwrap_or(6);
+        let suspended = spec.suspend == Some(true);
+
+        // What was counted before, and what the uncounted lists can give up.
+        let uncounted = old_status
+            .uncounted_terminated_pods
+            .clone()
+            .unwrap_or_default();
+        let mut uncounted_succeeded: BTreeSet<String> = uncounted
+            .succeeded
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let mut uncounted_failed: BTreeSet<String> =
+            uncounted.failed.unwrap_or_default().into_iter().collect();
+        let by_uid: HashMap<&str, &Arc<Pod>> = pods
+            .iter()
+            .filter_map(|p| p.metadata.uid.as_deref().map(|u| (u, p)))
+            .collect();
+        let mut succeeded = old_status.succeeded.unwrap_or(0);
+        let mut failed = old_status.failed.unwrap_or(0);
+        let released = |uid: &String| by_uid.get(uid.as_str()).is_none_or(|p| !self.tracked(p));
+        let moved_succeeded: Vec<String> = uncounted_succeeded
+            .iter()
+            .filter(|u| released(u))
+            .cloned()
+            .collect();
+        let moved_failed: Vec<String> = uncounted_failed
+            .iter()
+            .filter(|u| released(u))
+            .cloned()
+            .collect();
+        for uid in moved_succeeded {
+            uncounted_succeeded.remove(&uid);
+            succeeded += 1;
+        }
+        for uid in moved_failed {
+            uncounted_failed.remove(&uid);
+            failed += 1;
+        }
+        let mut succeeded_indexes = match (indexed, completions) {
+            (true, Some(c)) => parse_intervals(old_status.completed_indexes.as_deref(), c),
+            _ => BTreeSet::new(),
+        };
+
+        // Newly finished pods go into the uncounted lists.
+        let mut to_strip: Vec<Arc<Pod>> = Vec::new();
+        let mut new_failures = 0u32;
+        let mut new_success = false;
+        let valid_index = |pod: &Pod| match (indexed, completions) {
+            (true, Some(c)) => completion_index(pod).filter(|ix| *ix < c),
+            _ => None,
+        };
+        for pod in pods.iter().filter(|p| self.tracked(p)) {
+            let uid = pod.metadata.uid.clone().unwrap_or_default();
+            if uncounted_succeeded.contains(&uid) || uncounted_failed.contains(&uid) {
+                to_strip.push(pod.clone());
+                continue;
+            }
+            if uncounted_succeeded.len() >= MAX_UNCOUNTED || uncounted_failed.len() >= MAX_UNCOUNTED
+            {
+                break;
+            }
+            let deleting = pod.metadata.deletion_timestamp.is_some();
+            match phase(pod) {
+                "Succeeded" => {
+                    if indexed {
+                        if let Some(ix) = valid_index(pod) {
+                            succeeded_indexes.insert(ix);
+                        }
+                    }
+                    uncounted_succeeded.insert(uid);
+                    new_success = true;
+                    to_strip.push(pod.clone());
+                }
+                "Failed" => {
+                    if !indexed || valid_index(pod).is_some() {
+                        uncounted_failed.insert(uid);
+                        new_failures += 1;
+                    }
+                    to_strip.push(pod.clone());
+                }
+                // Deleted before it finished: a failure, unless the Job's
+                // suspension deleted it.
+                _ if deleting => {
+                    if !suspended && (!indexed || valid_index(pod).is_some()) {
+                        uncounted_failed.insert(uid);
+                        new_failures += 1;
+                    }
+                    to_strip.push(pod.clone());
+                }
+                _ => {}
+            }
+        }
+        let backoff = self.update_backoff(&uid, new_success, new_failures);
+
+        let mut active_pods: Vec<Arc<Pod>> =
+            pods.iter().filter(|p| is_active(p)).cloned().collect();
+        let succeeded_total = if indexed {
+            succeeded_indexes.len() as i32
+        } else {
+            succeeded + uncounted_succeeded.len() as i32
+        };
+        let failed_total = failed + uncounted_failed.len() as i32;
+
+        // The start of the Job, reset when it resumes.
+        let conditions_before = old_status.conditions.clone().unwrap_or_default();
+        let was_suspended = condition_true(&conditions_before, "Suspended");
+        let mut start_time = old_status.start_time.clone();
+        if !suspended && (start_time.is_none() || was_suspended) {
+            start_time = Some(Time(now));
+        }
+
+        // Is the Job done, one way or the other?
+        let mut finished = finished_target(&conditions_before);
+        let mut requeue: Option<Duration> = None;
+        if finished.is_none() {
+            if failed_total > backoff_limit || past_backoff_on_failure(&spec, &active_pods) {
+                finished = Some(Finish::failure(BACKOFF_REASON, BACKOFF_MESSAGE));
+            } else if let (Some(deadline), Some(start), false) =
+                (spec.active_deadline_seconds, &start_time, suspended)
+            {
+                let left = deadline_left(start.0, deadline, now);
+                if left.is_zero() {
+                    finished = Some(Finish::failure(DEADLINE_REASON, DEADLINE_MESSAGE));
+                } else {
+                    requeue = Some(left);
+                }
+            }
+        }
+        if finished.is_none() {
+            let complete = match completions {
+                Some(c) => succeeded_total >= c,
+                None => succeeded_total > 0 && active_pods.is_empty(),
+            };
+            if complete {
+                finished = Some(Finish::success());
+            }
+        }
+        // A failing Job counts every pod it still has as failed.
+        if finished.as_ref().is_some_and(|f| !f.success) {
+            for pod in pods.iter().filter(|p| self.tracked(p)) {
+                let uid = pod.metadata.uid.clone().unwrap_or_default();
+                if uncounted_succeeded.contains(&uid) || uncounted_failed.contains(&uid) {
+                    continue;
+                }
+                if (!indexed || valid_index(pod).is_some())
+                    && uncounted_failed.len() < MAX_UNCOUNTED
+                {
+                    uncounted_failed.insert(uid);
+                }
+                to_strip.push(pod.clone());
+            }
+        }
+
+        // Act on the pods.
+        let mut deleted = 0usize;
+        let mut created = 0usize;
+        if finished.is_some() || suspended {
+            let victims = std::mem::take(&mut active_pods);
+            deleted = self.delete_pods(&job, &victims, None).await;
+        } else if self.expectations.satisfied(key) {
+            let (c, d, wait) = self
+                .manage(
+                    &job,
+                    key,
+                    &active_pods,
+                    succeeded_total,
+                    &succeeded_indexes,
+                    backoff,
+                )
+                .await?;
+            created = c;
+            deleted = d;
+            if let Some(wait) = wait {
+                requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
+            }
+        }
+
+        // The status.
+        let active = (active_pods.len() + created).saturating_sub(deleted) as i32;
+        let active = if finished.is_some() || suspended {
+            0
+        } else {
+            active
+        };
+        let ready = if finished.is_some() || suspended {
+            0
+        } else {
+            active_pods.iter().filter(|p| is_ready(p)).count() as i32
+        };
+        let terminating = pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_some() && !is_terminal(p))
+            .count()
+            + deleted;
+        let mut conditions = conditions_before.clone();
+        let mut events: Vec<(EventType, &str, String)> = Vec::new();
+        if suspended && !was_suspended {
+            set_condition(
+                &mut conditions,
+                "Suspended",
+                "True",
+                "JobSuspended",
+                "Job suspended",
+                now,
+            );
+            events.push((EventType::Normal, "Suspended", "Job suspended".into()));
+        } else if !suspended && was_suspended {
+            set_condition(
+                &mut conditions,
+                "Suspended",
+                "False",
+                "JobResumed",
+                "Job resumed",
+                now,
+            );
+            events.push((EventType::Normal, "Resumed", "Job resumed".into()));
+        }
+        let mut completion_time = old_status.completion_time.clone();
+        if let Some(finish) = &finished {
+            let target = if finish.success {
+                "SuccessCriteriaMet"
+            } else {
+                "FailureTarget"
+            };
+            if !condition_true(&conditions, target) {
+                set_condition(
+                    &mut conditions,
+                    target,
+                    "True",
+                    &finish.reason,
+                    &finish.message,
+                    now,
+                );
+            }
+            let settled = terminating == 0
+                && uncounted_succeeded.is_empty()
+                && uncounted_failed.is_empty()
+                && to_strip.is_empty();
+            if settled {
+                if finish.success {
+                    set_condition(
+                        &mut conditions,
+                        "Complete",
+                        "True",
+                        &finish.reason,
+                        &finish.message,
+                        now,
+                    );
+                    completion_time = Some(Time(now));
+                    events.push((EventType::Normal, "Completed", "Job completed".into()));
+                } else {
+                    set_condition(
+                        &mut conditions,
+                        "Failed",
+                        "True",
+                        &finish.reason,
+                        &finish.message,
+                        now,
+                    );
+                    events.push((
+                        EventType::Warning,
+                        finish.reason.as_str(),
+                        finish.message.clone(),
+                    ));
+                }
+            } else {
+                // Look again once the pods are counted.
+                requeue = Some(requeue.map_or(RETRY, |r| r.min(RETRY)));
+            }
+        }
+        let completed_indexes = if indexed {
+            Some(format_intervals(&succeeded_indexes))
+        } else {
+            old_status.completed_indexes.clone()
+        };
+        let status = JobStatus {
+            active: Some(active).filter(|a| *a > 0),
+            ready: Some(ready),
+            terminating: Some(terminating as i32),
+            succeeded: Some(if indexed {
+                succeeded_indexes.len() as i32
+            } else {
+                succeeded
+            })
+            .filter(|s| *s > 0),
+            failed: Some(failed).filter(|f| *f > 0),
+            start_time,
+            completion_time,
+            completed_indexes: completed_indexes.filter(|c| !c.is_empty()),
+            failed_indexes: old_status.failed_indexes.clone(),
+            conditions: (!conditions.is_empty()).then_some(conditions),
+            uncounted_terminated_pods: Some(UncountedTerminatedPods {
+                succeeded: (!uncounted_succeeded.is_empty())
+                    .then(|| uncounted_succeeded.iter().cloned().collect()),
+                failed: (!uncounted_failed.is_empty())
+                    .then(|| uncounted_failed.iter().cloned().collect()),
+            }),
+        };
+        if job.status.as_ref() != Some(&status) {
+            let api: Api<Job> = Api::namespaced(self.client.clone(), &key.0);
+            let mut updated = (*job).clone();
+            updated.status = Some(status);
+            api.replace_status(&key.1, &PostParams::default(), &updated)
+                .await?;
+        }
+        for (type_, reason, note) in events {
+            self.record(&job, type_, reason, "Sync", note).await;
+        }
+        // Only now that the status holds them may the pods go.
+        for pod in &to_strip {
+            self.strip_finalizer(pod).await?;
+        }
+        if !to_strip.is_empty() {
+            requeue = Some(Duration::ZERO);
+        }
+        Ok(requeue)
+    }
+
+    /// The remaining backoff after this sync's new successes and failures.
+    fn update_backoff(&self, uid: &str, success: bool, failures: u32) -> Duration {
+        let Ok(mut records) = self.backoff.lock() else {
+            return Duration::ZERO;
+        };
+        if success {
+            records.remove(uid);
+        }
+        if failures > 0 {
+            let record = records.entry(uid.to_string()).or_insert(BackoffRecord {
+                failures: 0,
+                last_failure: Instant::now(),
+            });
+            record.failures += failures;
+            record.last_failure = Instant::now();
+        }
+        records.get(uid).map_or(Duration::ZERO, |r| {
+            backoff_remaining(r.failures, r.last_failure.elapsed())
+        })
+    }
+
+    /// Creates or deletes pods toward the wanted number of active pods;
+    /// returns how many were created and deleted and when to look again.
+    async fn manage(
+        &self,
+        job: &Job,
+        key: &Key,
+        active: &[Arc<Pod>],
+        succeeded: i32,
+        succeeded_indexes: &BTreeSet<i32>,
+        backoff: Duration,
+    ) -> Result<(usize, usize, Option<Duration>), Error> {
+        let spec = job.spec.clone().unwrap_or_default();
+        let parallelism = spec.parallelism.unwrap_or(1).max(0);
+        let want = match spec.completions {
+            Some(c) => parallelism.min((c - succeeded).max(0)),
+            None if succeeded > 0 => active.len() as i32,
+            None => parallelism,
+        } as usize;
+        let now = Timestamp::now();
+        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+        // Indexed: pods of an index out of range or already done, and
+        // duplicates of an index, go first.
+        let mut keep: Vec<Arc<Pod>> = Vec::new();
+        let mut surplus: Vec<Arc<Pod>> = Vec::new();
+        if indexed {
+            let completions = spec.completions.unwrap_or(0);
+            let mut by_index: BTreeMap<i32, Vec<Arc<Pod>>> = BTreeMap::new();
+            for pod in active {
+                match completion_index(pod) {
+                    Some(ix) if ix < completions && !succeeded_indexes.contains(&ix) => {
+                        by_index.entry(ix).or_default().push(pod.clone())
+                    }
+                    _ => surplus.push(pod.clone()),
+                }
+            }
+            for (_, mut group) in by_index {
+                group.sort_by(|a, b| deletion_order((0, b), (0, a), now));
+                keep.push(group.remove(0));
+                surplus.extend(group);
+            }
+        } else {
+            keep = active.to_vec();
+        }
+        if keep.len() > want {
+            let mut ranked = keep.clone();
+            ranked.sort_by(|a, b| deletion_order((0, a), (0, b), now));
+            surplus.extend(ranked.into_iter().take(keep.len() - want));
+        }
+        if !surplus.is_empty() {
+            surplus.truncate(MAX_CREATE_DELETE);
+            let deleted = self.delete_pods(job, &surplus, Some(key)).await;
+            return Ok((0, deleted, None));
+        }
+        if keep.len() >= want {
+            return Ok((0, 0, None));
+        }
+        if !backoff.is_zero() {
+            return Ok((0, 0, Some(backoff)));
+        }
+        let count = (want - keep.len()).min(MAX_CREATE_DELETE);
+        let indexes: Vec<Option<i32>> = if indexed {
+            let taken: HashSet<i32> = keep.iter().filter_map(|p| completion_index(p)).collect();
+            (0..spec.completions.unwrap_or(0))
+                .filter(|ix| !taken.contains(ix) && !succeeded_indexes.contains(ix))
+                .take(count)
+                .map(Some)
+                .collect()
+        } else {
+            vec![None; count]
+        };
+        self.expectations.expect_creations(key, indexes.len());
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.0);
+        let params = PostParams::default();
+        let mut created = 0;
+        let mut sent = 0;
+        let mut failed = false;
+        let mut batch = 1usize;
+        while sent < indexes.len() && !failed {
+            let chunk = &indexes[sent..(sent + batch).min(indexes.len())];
+            let results = futures::future::join_all(chunk.iter().map(|ix| {
+                let pod = pod_for(job, *ix);
+                let api = api.clone();
+                let params = params.clone();
+                async move { api.create(&params, &pod).await }
+            }))
+            .await;
+            sent += chunk.len();
+            for result in results {
+                match result {
+                    Ok(pod) => {
+                        created += 1;
+                        let name = pod.metadata.name.unwrap_or_default();
+                        self.record(
+                            job,
+                            EventType::Normal,
+                            "SuccessfulCreate",
+                            "Create",
+                            format!("Created pod: {name}"),
+                        )
+                        .await;
+                    }
+                    Err(error) => {
+                        failed = true;
+                        self.expectations.creation_observed(key);
+                        let message = match &error {
+                            kube::Error::Api(status) => status.message.clone(),
+                            other => other.to_string(),
+                        };
+                        self.record(
+                            job,
+                            EventType::Warning,
+                            "FailedCreate",
+                            "Create",
+                            format!("Error creating: {message}"),
+                        )
+                        .await;
+                    }
+                }
+            }
+            batch *= 2;
+        }
+        for _ in sent..indexes.len() {
+            self.expectations.creation_observed(key);
+        }
+        Ok((created, 0, failed.then_some(RETRY)))
+    }
+
+    /// Deletes pods (expecting the deletions when `key` is given); returns
+    /// how many were deleted.
+    async fn delete_pods(&self, job: &Job, victims: &[Arc<Pod>], key: Option<&Key>) -> usize {
+        if victims.is_empty() {
+            return 0;
+        }
+        let namespace = job.metadata.namespace.clone().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
+        if let Some(key) = key {
+            let uids: Vec<String> = victims
+                .iter()
+                .map(|p| p.metadata.uid.clone().unwrap_or_default())
+                .collect();
+            self.expectations.expect_deletions(key, &uids);
+        }
+        let params = DeleteParams::background();
+        let results = futures::future::join_all(
+            victims
+                .iter()
+                .map(|pod| api.delete(pod.metadata.name.as_deref().unwrap_or_default(), &params)),
+        )
+        .await;
+        let mut deleted = 0;
+        for (pod, result) in victims.iter().zip(results) {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            match result {
+                Ok(_) => {
+                    deleted += 1;
+                    self.record(
+                        job,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        "Delete",
+                        format!("Deleted pod: {name}"),
+                    )
+                    .await;
+                }
+                Err(error) => {
+                    if let Some(key) = key {
+                        self.expectations.deletion_observed(
+                            key,
+                            pod.metadata.uid.as_deref().unwrap_or_default(),
+                        );
+                    }
+                    if let kube::Error::Api(status) = &error {
+                        if status.code == 404 {
+                            continue;
+                        }
+                    }
+                    let message = match &error {
+                        kube::Error::Api(status) => status.message.clone(),
+                        other => other.to_string(),
+                    };
+                    self.record(
+                        job,
+                        EventType::Warning,
+                        "FailedDelete",
+                        "Delete",
+                        format!("Error deleting: {message}"),
+                    )
+                    .await;
+                }
+            }
+        }
+        deleted
+    }
+}
+
+/// How a Job is about to end.
+#[derive(Clone, Debug, PartialEq)]
+struct Finish {
+    success: bool,
+    reason: String,
+    message: String,
+}
+
+impl Finish {
+    fn failure(reason: &str, message: &str) -> Finish {
+        Finish {
+            success: false,
+            reason: reason.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn success() -> Finish {
+        Finish {
+            success: true,
+            reason: COMPLETIONS_REASON.to_string(),
+            message: COMPLETIONS_MESSAGE.to_string(),
+        }
+    }
+}
+
+/// The `FailureTarget` or `SuccessCriteriaMet` condition the Job already has.
+fn finished_target(conditions: &[JobCondition]) -> Option<Finish> {
+    conditions
+        .iter()
+        .find(|c| {
+            c.status == "True" && (c.type_ == "FailureTarget" || c.type_ == "SuccessCriteriaMet")
+        })
+        .map(|c| Finish {
+            success: c.type_ == "SuccessCriteriaMet",
+            reason: c.reason.clone().unwrap_or_default(),
+            message: c.message.clone().unwrap_or_default(),
+        })
+}
+
+fn condition_true(conditions: &[JobCondition], type_: &str) -> bool {
+    conditions
+        .iter()
+        .any(|c| c.type_ == type_ && c.status == "True")
+}
+
+/// Whether the Job has its final `Complete` or `Failed` condition.
+pub(crate) fn is_finished(job: &Job) -> bool {
+    finish_time(job).is_some()
+}
+
+/// When the Job got its `Complete` or `Failed` condition, if it has one.
+pub(crate) fn finish_time(job: &Job) -> Option<Timestamp> {
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+        .map(|c| {
+            c.last_transition_time
+                .as_ref()
+                .map_or_else(Timestamp::now, |t| t.0)
+        })
+}
+
+/// Whether the Job finished successfully.
+pub(crate) fn is_succeeded(job: &Job) -> bool {
+    job.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| condition_true(c, "Complete"))
+}
+
+/// Sets a condition, keeping its transition time if its status is unchanged.
+fn set_condition(
+    conditions: &mut Vec<JobCondition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) {
+    let condition = JobCondition {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: Some(reason.to_string()),
+        message: Some(message.to_string()),
+        last_probe_time: Some(Time(now)),
+        last_transition_time: Some(Time(now)),
+    };
+    match conditions.iter_mut().find(|c| c.type_ == type_) {
+        Some(existing) if existing.status == status => {
+            existing.reason = condition.reason;
+            existing.message = condition.message;
+            existing.last_probe_time = condition.last_probe_time;
+        }
+        Some(existing) => *existing = condition,
+        None => conditions.push(condition),
+    }
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+}
+
+fn is_terminal(pod: &Pod) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+/// Neither finished nor being deleted.
+fn is_active(pod: &Pod) -> bool {
+    !is_terminal(pod) && pod.metadata.deletion_timestamp.is_none()
+}
+
+fn has_finalizer(pod: &Pod) -> bool {
+    pod.metadata
+        .finalizers
+        .iter()
+        .flatten()
+        .any(|f| f == TRACKING_FINALIZER)
+}
+
+/// The completion index a pod's annotation (or label) gives it.
+fn completion_index(pod: &Pod) -> Option<i32> {
+    let from = |map: &Option<BTreeMap<String, String>>| {
+        map.as_ref()
+            .and_then(|m| m.get(COMPLETION_INDEX))
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|ix| *ix >= 0)
+    };
+    from(&pod.metadata.annotations).or_else(|| from(&pod.metadata.labels))
+}
+
+/// With `restartPolicy: OnFailure` failures are container restarts: the Job
+/// fails once its active pods restarted `backoffLimit` times (upstream's
+/// `pastBackoffLimitOnFailure`).
+fn past_backoff_on_failure(
+    spec: &k8s_openapi::api::batch::v1::JobSpec,
+    active: &[Arc<Pod>],
+) -> bool {
+    let policy = spec
+        .template
+        .spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref());
+    if policy != Some("OnFailure") {
+        return false;
+    }
+    let restarts: i32 = active
+        .iter()
+        .filter_map(|p| p.status.as_ref())
+        .flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        })
+        .map(|c| c.restart_count)
+        .sum();
+    let limit = spec.backoff_limit.unwrap_or(6);
+    if limit == 0 {
+        restarts > 0
+    } else {
+        restarts >= limit
+    }
+}
+
+/// What is left of `activeDeadlineSeconds` counted from `start`.
+fn deadline_left(start: Timestamp, deadline_seconds: i64, now: Timestamp) -> Duration {
+    let end = start
+        .as_millisecond()
+        .saturating_add(deadline_seconds.saturating_mul(1000));
+    let left = end.saturating_sub(now.as_millisecond());
+    Duration::from_millis(left.max(0) as u64)
+}
+
+/// The delay after `failures` pod failures since the last success: 10 s,
+/// doubling, at most 10 min; none without failures.
+fn backoff_delay(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    let exponent = (failures - 1).min(16);
+    POD_FAILURE_BACKOFF
+        .saturating_mul(1 << exponent)
+        .min(MAX_POD_FAILURE_BACKOFF)
+}
+
+/// What is left of the backoff delay `elapsed` after the last failure.
+fn backoff_remaining(failures: u32, elapsed: Duration) -> Duration {
+    backoff_delay(failures).saturating_sub(elapsed)
+}
+
+/// Indexes as upstream writes `completedIndexes`: ordered intervals, `0-2,4`.
+pub fn format_intervals(indexes: &BTreeSet<i32>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Option<(i32, i32)> = None;
+    for &ix in indexes {
+        run = match run {
+            Some((first, last)) if ix == last + 1 => Some((first, ix)),
+            Some((first, last)) => {
+                parts.push(interval(first, last));
+                Some((ix, ix))
+            }
+            None => Some((ix, ix)),
+        };
+    }
+    if let Some((first, last)) = run {
+        parts.push(interval(first, last));
+    }
+    parts.join(",")
+}
+
+fn interval(first: i32, last: i32) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    }
+}
+
+/// The indexes below `completions` in an interval string; malformed parts
+/// are skipped, as upstream's `parseIndexesFromString`.
+pub fn parse_intervals(text: Option<&str>, completions: i32) -> BTreeSet<i32> {
+    let mut indexes = BTreeSet::new();
+    for part in text.unwrap_or_default().split(',').map(str::trim) {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.parse::<i32>(), b.parse::<i32>()),
+            None => (part.parse::<i32>(), part.parse::<i32>()),
+        };
+        let (Ok(first), Ok(last)) = (first, last) else {
+            continue;
+        };
+        for ix in first.max(0)..=last.min(completions - 1) {
+            indexes.insert(ix);
+        }
+    }
+    indexes
+}
+
+fn reference(job: &Job) -> ObjectReference {
+    object_reference_of("Job", "batch/v1", &job.metadata)
+}
+
+/// The controller reference a Job puts on its pods.
+fn owner_reference(job: &Job) -> OwnerReference {
+    OwnerReference {
+        api_version: "batch/v1".to_string(),
+        kind: "Job".to_string(),
+        name: job.metadata.name.clone().unwrap_or_default(),
+        uid: job.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// A new pod for the Job, of completion index `index` for Indexed Jobs.
+fn pod_for(job: &Job, index: Option<i32>) -> Pod {
+    let template = job
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
+    let meta = template.metadata.unwrap_or_default();
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let mut labels = meta.labels.unwrap_or_default();
+    let mut annotations = meta.annotations.unwrap_or_default();
+    let mut finalizers = meta.finalizers.unwrap_or_default();
+    if !finalizers.iter().any(|f| f == TRACKING_FINALIZER) {
+        finalizers.push(TRACKING_FINALIZER.to_string());
+    }
+    let mut spec = template.spec.unwrap_or_default();
+    let generate_name = match index {
+        Some(ix) => {
+            annotations.insert(COMPLETION_INDEX.to_string(), ix.to_string());
+            labels.insert(COMPLETION_INDEX.to_string(), ix.to_string());
+            if spec.hostname.is_none() {
+                spec.hostname = Some(format!("{name}-{ix}"));
+            }
+            let env = EnvVar {
+                name: "JOB_COMPLETION_INDEX".to_string(),
+                value: None,
+                value_from: Some(EnvVarSource {
+                    field_ref: Some(ObjectFieldSelector {
+                        api_version: None,
+                        field_path: format!("metadata.annotations['{COMPLETION_INDEX}']"),
+                    }),
+                    ..EnvVarSource::default()
+                }),
+            };
+            for container in spec
+                .init_containers
+                .iter_mut()
+                .flatten()
+                .chain(spec.containers.iter_mut())
+            {
+                let vars = container.env.get_or_insert_with(Vec::new);
+                if !vars.iter().any(|v| v.name == env.name) {
+                    vars.push(env.clone());
+                }
+            }
+            format!("{name}-{ix}-")
+        }
+        None => format!("{name}-"),
+    };
+    Pod {
+        metadata: ObjectMeta {
+            generate_name: Some(generate_name),
+            namespace: job.metadata.namespace.clone(),
+            labels: (!labels.is_empty()).then_some(labels),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            finalizers: Some(finalizers),
+            owner_references: Some(vec![owner_reference(job)]),
+            ..ObjectMeta::default()
+        },
+        spec: Some(spec),
+        status: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[i32]) -> BTreeSet<i32> {
+        values.iter().copied().collect()
+    }
+
+    #[test]
+    fn intervals_are_written_as_upstream() {
+        assert_eq!(format_intervals(&set(&[])), "");
+        assert_eq!(format_intervals(&set(&[0, 1, 2, 4])), "0-2,4");
+        assert_eq!(format_intervals(&set(&[3])), "3");
+        assert_eq!(format_intervals(&set(&[1, 3, 4, 5, 7, 8])), "1,3-5,7-8");
+    }
+
+    #[test]
+    fn intervals_are_read_back_within_completions() {
+        assert_eq!(parse_intervals(Some("0-2,4"), 10), set(&[0, 1, 2, 4]));
+        assert_eq!(parse_intervals(Some("0-2,4,9"), 5), set(&[0, 1, 2, 4]));
+        assert_eq!(parse_intervals(Some("x,1,2-y"), 5), set(&[1]));
+        assert_eq!(parse_intervals(None, 5), set(&[]));
+        let round = set(&[0, 2, 3, 4, 8]);
+        assert_eq!(parse_intervals(Some(&format_intervals(&round)), 9), round);
+    }
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_up_to_ten_minutes() {
+        assert_eq!(backoff_delay(0), Duration::ZERO);
+        assert_eq!(backoff_delay(1), Duration::from_secs(10));
+        assert_eq!(backoff_delay(2), Duration::from_secs(20));
+        assert_eq!(backoff_delay(4), Duration::from_secs(80));
+        assert_eq!(backoff_delay(7), Duration::from_secs(600));
+        assert_eq!(backoff_delay(1000), Duration::from_secs(600));
+        assert_eq!(
+            backoff_remaining(2, Duration::from_secs(5)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            backoff_remaining(1, Duration::from_secs(11)),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn deadline_counts_from_the_start() {
+        let start = Timestamp::from_second(1_000).unwrap();
+        let now = Timestamp::from_second(1_004).unwrap();
+        assert_eq!(deadline_left(start, 10, now), Duration::from_secs(6));
+        assert_eq!(deadline_left(start, 4, now), Duration::ZERO);
+        assert_eq!(deadline_left(start, 1, now), Duration::ZERO);
+    }
+
+    #[test]
+    fn indexed_pods_carry_their_index() {
+        let job: Job = serde_json::from_value(json!({
+            "metadata": {"name": "pi", "namespace": "ns", "uid": "u1"},
+            "spec": {"completionMode": "Indexed", "completions": 3, "template": {
+                "metadata": {"labels": {"batch.kubernetes.io/job-name": "pi"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "i"}]}
+            }}
+        }))
+        .unwrap();
+        let pod = pod_for(&job, Some(2));
+        assert_eq!(pod.metadata.generate_name.as_deref(), Some("pi-2-"));
+        assert_eq!(completion_index(&pod), Some(2));
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(labels.get(COMPLETION_INDEX).map(String::as_str), Some("2"));
+        let spec = pod.spec.clone().unwrap_or_default();
+        assert_eq!(spec.hostname.as_deref(), Some("pi-2"));
+        assert!(has_finalizer(&pod));
+        let owner = &pod.metadata.owner_references.unwrap()[0];
+        assert_eq!(
+            (owner.controller, owner.block_owner_deletion),
+            (Some(true), Some(true))
+        );
+        let plain = pod_for(&job, None);
+        assert_eq!(plain.metadata.generate_name.as_deref(), Some("pi-"));
+        assert_eq!(completion_index(&plain), None);
+    }
+
+    #[test]
+    fn on_failure_restarts_count_against_the_backoff_limit() {
+        let spec: k8s_openapi::api::batch::v1::JobSpec = serde_json::from_value(json!({
+            "backoffLimit": 2,
+            "template": {"spec": {"restartPolicy": "OnFailure", "containers": [{"name": "c"}]}}
+        }))
+        .unwrap();
+        let pod = |restarts: i32| -> Arc<Pod> {
+            Arc::new(
+                serde_json::from_value(json!({"status": {"phase": "Running", "containerStatuses": [
+                    {"name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": restarts}
+                ]}}))
+                .unwrap(),
+            )
+        };
+        assert!(!past_backoff_on_failure(&spec, &[pod(1)]));
+        assert!(past_backoff_on_failure(&spec, &[pod(1), pod(1)]));
+        let mut never = spec.clone();
+        if let Some(s) = never.template.spec.as_mut() {
+            s.restart_policy = Some("Never".into());
+        }
+        assert!(!past_backoff_on_failure(&never, &[pod(5)]));
+    }
+
+    #[test]
+    fn conditions_keep_their_transition_time() {
+        let t1 = Timestamp::from_second(100).unwrap();
+        let t2 = Timestamp::from_second(200).unwrap();
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            "Suspended",
+            "True",
+            "JobSuspended",
+            "Job suspended",
+            t1,
+        );
+        set_condition(
+            &mut conditions,
+            "Suspended",
+            "True",
+            "JobSuspended",
+            "Job suspended",
+            t2,
+        );
+        assert_eq!(conditions[0].last_transition_time, Some(Time(t1)));
+        set_condition(
+            &mut conditions,
+            "Suspended",
+            "False",
+            "JobResumed",
+            "Job resumed",
+            t2,
+        );
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].last_transition_time, Some(Time(t2)));
+        assert!(finished_target(&conditions).is_none());
+        set_condition(
+            &mut conditions,
+            "FailureTarget",
+            "True",
+            BACKOFF_REASON,
+            BACKOFF_MESSAGE,
+            t2,
+        );
+        assert_eq!(
+            finished_target(&conditions),
+            Some(Finish::failure(BACKOFF_REASON, BACKOFF_MESSAGE))
+        );
+    }
 }
