@@ -14,6 +14,7 @@ pub mod disruption;
 pub mod endpoints;
 pub mod endpointslice;
 mod error;
+pub mod history;
 pub mod events;
 pub mod garbage_collector;
 pub mod informer;
