@@ -12,6 +12,7 @@
 //! RollingUpdate replaces old pods within maxUnavailable or, with maxSurge,
 //! starts the new pod first; OnDelete waits for the user to delete pods.
 
+pub(crate) mod claim;
 pub mod placement;
 mod rolling;
 
@@ -47,6 +48,7 @@ struct Controller {
     history: History,
     queue: WorkQueue<Key>,
     expectations: Expectations,
+    failed_backoff: Backoff,
     events: Recorder,
 }
 
@@ -62,6 +64,7 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         sets,
         queue: WorkQueue::new(),
         expectations: Expectations::default(),
+        failed_backoff: Backoff::default(),
     });
     let mut set_notices = controller.sets.subscribe();
     let mut pod_notices = controller.informers.pods.subscribe();
@@ -119,6 +122,19 @@ impl Controller {
             Notice::Deleted(pod) => (pod, false, true),
         };
         let Some(owner) = controller_of(&pod.metadata, "DaemonSet") else {
+            // An orphan: every set that could adopt it looks again.
+            if !deleted {
+                let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+                for ds in self.sets.list() {
+                    let selects = ds
+                        .spec
+                        .as_ref()
+                        .is_some_and(|s| claim::orphan_matches(&s.selector, pod));
+                    if ds.metadata.namespace.as_deref() == Some(namespace) && selects {
+                        self.queue.add(key_of(&ds.metadata));
+                    }
+                }
+            }
             return;
         };
         let key = (
@@ -161,17 +177,19 @@ impl Controller {
         if ds.metadata.deletion_timestamp.is_some() {
             return Ok(None);
         }
-        let uid = ds.metadata.uid.clone().unwrap_or_default();
         let spec = ds.spec.clone().unwrap_or_default();
         let (revision_hash, revisions) = self.revisions(&ds).await?;
         let nodes = self.informers.nodes.list();
-        let pods: Vec<Arc<Pod>> = self
-            .informers
-            .pods
-            .controlled_by(&uid)
-            .into_iter()
-            .filter(|p| p.metadata.namespace.as_deref() == Some(key.0.as_str()))
-            .collect();
+        let pods = claim::claim_pods(
+            &self.client,
+            &self.informers.pods,
+            &key.0,
+            &owner_reference(&ds),
+            claim::selector_of(&spec.selector).as_ref(),
+            ds.metadata.deletion_timestamp.is_some(),
+            |_| true,
+        )
+        .await?;
         let by_node = pods_by_node(&pods);
         let template = placement::with_daemon_tolerations(&spec.template);
         let generation = template_generation(&ds);
@@ -391,6 +409,13 @@ impl Controller {
             }
             match phase(pod) {
                 "Failed" => {
+                    // Killing failed pods is where a DaemonSet fights a
+                    // kubelet that rejects them: back off per node.
+                    let backoff_key = (key_of(&ds.metadata), node.to_string());
+                    if let Some(wait) = self.failed_backoff.wait(&backoff_key) {
+                        self.queue.add_after(backoff_key.0, wait);
+                        continue;
+                    }
                     let note = format!(
                         "Found failed daemon pod {}/{} on node {node}, will try to kill it",
                         pod.metadata.namespace.as_deref().unwrap_or_default(),
@@ -549,6 +574,44 @@ impl Controller {
         };
         if let Err(error) = self.events.record(&reference, occurrence).await {
             tracing::debug!(%error, "daemonset controller: recording an event failed");
+        }
+    }
+}
+
+/// Per DaemonSet and node, when failed pods may next be killed: 1 s,
+/// doubling to 15 minutes (upstream's `failedPodsBackoff`).
+#[derive(Default)]
+struct Backoff {
+    entries: std::sync::Mutex<HashMap<(Key, String), (std::time::Instant, Duration)>>,
+}
+
+const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+
+impl Backoff {
+    /// None (and the next step taken) when the key may act now; else how
+    /// long it must still wait.
+    fn wait(&self, key: &(Key, String)) -> Option<Duration> {
+        let Ok(mut entries) = self.entries.lock() else {
+            return None;
+        };
+        let now = std::time::Instant::now();
+        // Entries idle for twice the maximum are forgotten.
+        entries.retain(|_, (at, _)| now.duration_since(*at) < 2 * BACKOFF_MAX);
+        match entries.get_mut(key) {
+            Some((at, step)) => {
+                let ready = *at + *step;
+                if now < ready {
+                    return Some(ready - now);
+                }
+                *at = now;
+                *step = (*step * 2).min(BACKOFF_MAX);
+                None
+            }
+            None => {
+                entries.insert(key.clone(), (now, BACKOFF_INITIAL));
+                None
+            }
         }
     }
 }
@@ -771,6 +834,17 @@ mod tests {
                 ..PodStatus::default()
             }),
         })
+    }
+
+    #[test]
+    fn failed_pod_kills_back_off() {
+        let backoff = Backoff::default();
+        let key = (("ns".to_string(), "ds".to_string()), "n1".to_string());
+        assert_eq!(backoff.wait(&key), None);
+        let wait = backoff.wait(&key).expect("in backoff");
+        assert!(wait <= BACKOFF_INITIAL);
+        let other = (key.0.clone(), "n2".to_string());
+        assert_eq!(backoff.wait(&other), None);
     }
 
     #[test]

@@ -25,6 +25,7 @@ use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams, Precon
 use kube::{Api, Client};
 use serde_json::{json, Value};
 
+use crate::daemonset::claim;
 use crate::events::{EventType, Occurrence, Recorder};
 use crate::history::{self, History};
 use crate::informer::{Informer, Informers, Notice};
@@ -87,6 +88,17 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
                         pod.metadata.namespace.clone().unwrap_or_default(),
                         owner.name.clone(),
                     ));
+                } else if let Notice::Applied { new: pod, .. } = &notice {
+                    // An orphan: every set that could adopt it looks again.
+                    for set in controller.sets.list() {
+                        let selects = set
+                            .spec
+                            .as_ref()
+                            .is_some_and(|s| claim::orphan_matches(&s.selector, pod));
+                        if set.metadata.namespace == pod.metadata.namespace && selects {
+                            controller.queue.add(key_of(&set.metadata));
+                        }
+                    }
                 }
             }
             else => break,
@@ -122,21 +134,33 @@ impl Controller {
         if set.metadata.deletion_timestamp.is_some() {
             return Ok(None);
         }
-        let uid = set.metadata.uid.clone().unwrap_or_default();
-        let pods: Vec<Arc<Pod>> = self
-            .informers
-            .pods
-            .controlled_by(&uid)
-            .into_iter()
-            .filter(|p| p.metadata.namespace.as_deref() == Some(key.0.as_str()))
-            .filter(|p| {
-                p.metadata
+        let spec = set.spec.clone().unwrap_or_default();
+        let pods: Vec<Arc<Pod>> = claim::claim_pods(
+            &self.client,
+            &self.informers.pods,
+            &key.0,
+            &owner_reference(&set),
+            claim::selector_of(&spec.selector).as_ref(),
+            false,
+            |pod| {
+                pod.metadata
                     .name
                     .as_deref()
                     .and_then(|n| plan::ordinal_of(&key.1, n))
                     .is_some()
-            })
-            .collect();
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .and_then(|n| plan::ordinal_of(&key.1, n))
+                .is_some()
+        })
+        .collect();
+        self.repair_identity(&set, &pods).await?;
         let (current, update, revisions, collisions) = self.revisions(&set).await?;
         let current_name = current.metadata.name.clone().unwrap_or_default();
         let update_name = update.metadata.name.clone().unwrap_or_default();
@@ -421,6 +445,42 @@ impl Controller {
                     .await;
                     return Err(error.into());
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives pods that lost them their identity labels back (upstream's
+    /// `updateIdentity`, for what can change on a live pod).
+    async fn repair_identity(&self, set: &StatefulSet, pods: &[Arc<Pod>]) -> Result<(), Error> {
+        let set_name = set.metadata.name.clone().unwrap_or_default();
+        for pod in pods {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let Some(ordinal) = plan::ordinal_of(&set_name, &name) else {
+                continue;
+            };
+            let labels = pod.metadata.labels.clone().unwrap_or_default();
+            let index = ordinal.to_string();
+            if labels.get(POD_NAME_LABEL) == Some(&name)
+                && labels.get(POD_INDEX_LABEL) == Some(&index)
+            {
+                continue;
+            }
+            let api: Api<Pod> = Api::namespaced(
+                self.client.clone(),
+                pod.metadata.namespace.as_deref().unwrap_or_default(),
+            );
+            let patch = json!({"metadata": {
+                "labels": {POD_NAME_LABEL: name, POD_INDEX_LABEL: index},
+                "resourceVersion": pod.metadata.resource_version,
+            }});
+            match api
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if [404, 409].contains(&status.code) => {}
+                Err(error) => return Err(error.into()),
             }
         }
         Ok(())

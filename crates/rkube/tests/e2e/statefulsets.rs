@@ -406,4 +406,67 @@ fn statefulset_orders_scales_updates_and_rolls_back() {
     );
     cluster.ok(&["scale", "sts", "par", "--replicas=0"]);
     wait_for_pods(&cluster, "par", &[]);
+
+    // Claims deleted with the set and on scale-down, as the policy says;
+    // OnDelete updates a pod only once it is deleted.
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        &statefulset(
+            "db",
+            2,
+            "postgres:1",
+            "  podManagementPolicy: Parallel\n  updateStrategy: {type: OnDelete}\n  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {requests: {storage: 1Gi}}\n",
+        ),
+    );
+    wait_for_pods(
+        &cluster,
+        "db",
+        &[("db-0", "postgres:1"), ("db-1", "postgres:1")],
+    );
+    let owner = cluster.jsonpath(
+        "default",
+        "pvc",
+        "data-db-0",
+        "{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}",
+    );
+    assert_eq!(owner, "StatefulSet/db");
+    cluster.ok(&["set", "image", "sts/db", "c=postgres:2"]);
+    wait_until("db update revision", WAIT, || {
+        let revisions = cluster.jsonpath(
+            "default",
+            "sts",
+            "db",
+            "{.status.currentRevision} {.status.updateRevision}",
+        );
+        let mut parts = revisions.split_whitespace();
+        matches!((parts.next(), parts.next()), (Some(a), Some(b)) if a != b)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    wait_for_pods(
+        &cluster,
+        "db",
+        &[("db-0", "postgres:1"), ("db-1", "postgres:1")],
+    );
+    cluster.ok(&["delete", "pod", "db-0", "-n", "default", "--wait=false"]);
+    wait_for_pods(
+        &cluster,
+        "db",
+        &[("db-0", "postgres:2"), ("db-1", "postgres:1")],
+    );
+    cluster.ok(&["scale", "sts", "db", "--replicas=1"]);
+    wait_for_pods(&cluster, "db", &[("db-0", "postgres:2")]);
+    wait_until("data-db-1 deleted with db-1", WAIT, || {
+        !cluster
+            .ok(&["get", "pvc", "-n", "default", "-o", "name"])
+            .contains("data-db-1")
+    });
+    cluster.ok(&["delete", "sts", "db", "-n", "default"]);
+    wait_until("data-db-0 deleted with the set", WAIT, || {
+        !cluster
+            .ok(&["get", "pvc", "-n", "default", "-o", "name"])
+            .contains("data-db-0")
+    });
+    assert!(cluster
+        .ok(&["get", "pvc", "-n", "default", "-o", "name"])
+        .contains("www-web-0"));
 }
