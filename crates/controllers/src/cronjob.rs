@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, CronJobStatus, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ObjectMeta, PostParams};
 use kube::Api;
@@ -283,121 +284,47 @@ impl Controller {
             }
         };
         let now = Timestamp::now();
-        let earliest = status
-            .last_schedule_time
-            .as_ref()
-            .map(|t| t.0)
-            .or_else(|| cronjob.metadata.creation_timestamp.as_ref().map(|t| t.0))
-            .unwrap_or(now);
-        let wait = next_wait(&schedule, &zone, earliest, now);
-        let scheduled = match most_recent(
-            &schedule,
-            &zone,
-            earliest,
-            now,
-            spec.starting_deadline_seconds,
-        ) {
-            Ok((_, recent, missed)) => {
-                if recent.is_some() && missed == Missed::Many {
-                    self.record(
-                        cronjob,
-                        EventType::Warning,
-                        "TooManyMissedTimes",
-                        "Sync",
-                        "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew".to_string(),
-                    )
-                    .await;
-                }
-                recent
-            }
-            Err(error) => {
-                self.record(
-                    cronjob,
-                    EventType::Warning,
-                    "InvalidSchedule",
-                    "Sync",
-                    format!("invalid schedule: {} : {error}", spec.schedule),
-                )
-                .await;
-                None
-            }
-        };
-        let Some(scheduled) = scheduled else {
+        let name = cronjob.metadata.name.clone().unwrap_or_default();
+        let created_at = cronjob.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let plan = plan(&name, &spec, status, created_at, &schedule, &zone, now);
+        for (type_, reason, note) in plan.events {
+            self.record(cronjob, type_, reason, "Sync", note).await;
+        }
+        let wait = plan.wait;
+        let Some(scheduled) = plan.create else {
             return Ok((wait, None));
         };
-        if let Some(deadline) = spec.starting_deadline_seconds {
-            if scheduled.as_second().saturating_add(deadline) < now.as_second() {
-                let at = scheduled.strftime("%a, %d %b %Y %H:%M:%S %z").to_string();
-                self.record(
-                    cronjob,
-                    EventType::Warning,
-                    "MissSchedule",
-                    "Sync",
-                    format!("Missed scheduled time to start a job: {at}"),
-                )
-                .await;
-                return Ok((wait, None));
-            }
-        }
-        let name = job_name(
-            &cronjob.metadata.name.clone().unwrap_or_default(),
-            scheduled,
-        );
-        let active = status.active.clone().unwrap_or_default();
-        let already = active
-            .iter()
-            .any(|r| r.name.as_deref() == Some(name.as_str()))
-            || status
-                .last_schedule_time
-                .as_ref()
-                .is_some_and(|t| t.0 == scheduled);
-        if already {
-            return Ok((wait, None));
-        }
-        match spec.concurrency_policy.as_deref() {
-            Some("Forbid") if !active.is_empty() => {
-                self.record(
-                    cronjob,
-                    EventType::Normal,
-                    "JobAlreadyActive",
-                    "Sync",
-                    "Not starting job because prior execution is running and concurrency policy is Forbid".to_string(),
-                )
-                .await;
-                return Ok((wait, None));
-            }
-            Some("Replace") => {
-                let mut kept = Vec::new();
-                for reference in active {
-                    let job_name = reference.name.clone().unwrap_or_default();
-                    match job_api.delete(&job_name, &DeleteParams::background()).await {
-                        Ok(_) => {
-                            self.record(
-                                cronjob,
-                                EventType::Normal,
-                                "SuccessfulDelete",
-                                "Delete",
-                                format!("Deleted job {job_name}"),
-                            )
-                            .await;
-                        }
-                        Err(kube::Error::Api(s)) if s.code == 404 => {}
-                        Err(error) => {
-                            kept.push(reference);
-                            self.record(
-                                cronjob,
-                                EventType::Warning,
-                                "FailedDelete",
-                                "Delete",
-                                format!("Deleted job: {error}"),
-                            )
-                            .await;
-                        }
+        let name = job_name(&name, scheduled);
+        if plan.replace {
+            let mut kept = Vec::new();
+            for reference in status.active.clone().unwrap_or_default() {
+                let job_name = reference.name.clone().unwrap_or_default();
+                match job_api.delete(&job_name, &DeleteParams::background()).await {
+                    Ok(_) => {
+                        self.record(
+                            cronjob,
+                            EventType::Normal,
+                            "SuccessfulDelete",
+                            "Delete",
+                            format!("Deleted job {job_name}"),
+                        )
+                        .await;
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(error) => {
+                        kept.push(reference);
+                        self.record(
+                            cronjob,
+                            EventType::Warning,
+                            "FailedDelete",
+                            "Delete",
+                            format!("Deleted job: {error}"),
+                        )
+                        .await;
                     }
                 }
-                status.active = Some(kept);
             }
-            _ => {}
+            status.active = Some(kept);
         }
         let job = job_from_template(cronjob, scheduled, &zone);
         let created = match job_api.create(&PostParams::default(), &job).await {
@@ -489,6 +416,105 @@ impl Controller {
     }
 }
 
+/// What one sync does about the schedule: events to record, the start time
+/// to create a Job for (replacing the active ones first), when to look again.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    events: Vec<(EventType, &'static str, String)>,
+    create: Option<Timestamp>,
+    replace: bool,
+    wait: Option<Duration>,
+}
+
+/// Upstream's `syncCronJob` decisions after the active list is reconciled,
+/// for a CronJob neither suspended nor with a bad schedule or time zone.
+fn plan(
+    name: &str,
+    spec: &CronJobSpec,
+    status: &CronJobStatus,
+    created_at: Option<Timestamp>,
+    schedule: &Schedule,
+    zone: &TimeZone,
+    now: Timestamp,
+) -> Plan {
+    let earliest = status
+        .last_schedule_time
+        .as_ref()
+        .map(|t| t.0)
+        .or(created_at)
+        .unwrap_or(now);
+    let mut plan = Plan {
+        wait: next_wait(schedule, zone, earliest, now),
+        ..Plan::default()
+    };
+    let scheduled = match most_recent(
+        schedule,
+        zone,
+        earliest,
+        now,
+        spec.starting_deadline_seconds,
+    ) {
+        Ok((_, recent, missed)) => {
+            if recent.is_some() && missed == Missed::Many {
+                plan.events.push((
+                    EventType::Warning,
+                    "TooManyMissedTimes",
+                    "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew".to_string(),
+                ));
+            }
+            recent
+        }
+        Err(error) => {
+            plan.events.push((
+                EventType::Warning,
+                "InvalidSchedule",
+                format!("invalid schedule: {} : {error}", spec.schedule),
+            ));
+            None
+        }
+    };
+    let Some(scheduled) = scheduled else {
+        return plan;
+    };
+    if let Some(deadline) = spec.starting_deadline_seconds {
+        if scheduled.as_second().saturating_add(deadline) < now.as_second() {
+            let at = scheduled.strftime("%a, %d %b %Y %H:%M:%S %z");
+            plan.events.push((
+                EventType::Warning,
+                "MissSchedule",
+                format!("Missed scheduled time to start a job: {at}"),
+            ));
+            return plan;
+        }
+    }
+    let job = job_name(name, scheduled);
+    let active = status.active.clone().unwrap_or_default();
+    let already = active
+        .iter()
+        .any(|r| r.name.as_deref() == Some(job.as_str()))
+        || status
+            .last_schedule_time
+            .as_ref()
+            .is_some_and(|t| t.0 == scheduled);
+    if already {
+        return plan;
+    }
+    match spec.concurrency_policy.as_deref() {
+        Some("Forbid") if !active.is_empty() => {
+            plan.events.push((
+                EventType::Normal,
+                "JobAlreadyActive",
+                "Not starting job because prior execution is running and concurrency policy is Forbid".to_string(),
+            ));
+            return plan;
+        }
+        Some("Replace") => plan.replace = !active.is_empty(),
+        _ => {}
+    }
+    plan.create = Some(scheduled);
+    plan
+}
+
 /// Oldest first by start time (Jobs never started last), then by name.
 fn start_order(job: &Job) -> (bool, i64, String) {
     let start = job.status.as_ref().and_then(|s| s.start_time.as_ref());
@@ -575,6 +601,115 @@ mod tests {
             ("CronJob", Some(true))
         );
         assert!(job.spec.is_some());
+    }
+
+    fn spec(policy: &str, deadline: Option<i64>) -> CronJobSpec {
+        serde_json::from_value(json!({
+            "schedule": "*/1 * * * *",
+            "concurrencyPolicy": policy,
+            "startingDeadlineSeconds": deadline,
+            "jobTemplate": {}
+        }))
+        .unwrap()
+    }
+
+    fn status(last: Option<&str>, active: &[&str]) -> CronJobStatus {
+        serde_json::from_value(json!({
+            "lastScheduleTime": last,
+            "active": active.iter().map(|n| json!({"name": n, "uid": n})).collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn decide(spec: &CronJobSpec, status: &CronJobStatus, now: &str) -> Plan {
+        let schedule = parse(&spec.schedule).unwrap();
+        let created = Some(at("2026-01-01T09:59:30Z"));
+        plan(
+            "tick",
+            spec,
+            status,
+            created,
+            &schedule,
+            &TimeZone::UTC,
+            at(now),
+        )
+    }
+
+    fn reasons(plan: &Plan) -> Vec<&str> {
+        plan.events.iter().map(|e| e.1).collect()
+    }
+
+    #[test]
+    fn due_start_times_create_a_job() {
+        let plan = decide(
+            &spec("Allow", None),
+            &status(None, &[]),
+            "2026-01-01T10:00:10Z",
+        );
+        assert_eq!(plan.create, Some(at("2026-01-01T10:00:00Z")));
+        assert!(!plan.replace && plan.events.is_empty());
+        // Not yet due: come back just after the next minute.
+        let plan = decide(
+            &spec("Allow", None),
+            &status(None, &[]),
+            "2026-01-01T09:59:40Z",
+        );
+        assert_eq!(plan.create, None);
+        assert_eq!(plan.wait, Some(Duration::from_millis(20_100)));
+        // Already created for that time.
+        let done = status(Some("2026-01-01T10:00:00Z"), &["tick-29454360"]);
+        let plan = decide(&spec("Allow", None), &done, "2026-01-01T10:00:20Z");
+        assert_eq!(plan.create, None);
+        // Allow runs the next one beside the active one.
+        let plan = decide(&spec("Allow", None), &done, "2026-01-01T10:01:01Z");
+        assert_eq!(plan.create, Some(at("2026-01-01T10:01:00Z")));
+    }
+
+    #[test]
+    fn concurrency_policies() {
+        let busy = status(Some("2026-01-01T10:00:00Z"), &["tick-29454360"]);
+        let plan = decide(&spec("Forbid", None), &busy, "2026-01-01T10:01:01Z");
+        assert_eq!(
+            (plan.create, reasons(&plan)),
+            (None, vec!["JobAlreadyActive"])
+        );
+        let plan = decide(&spec("Replace", None), &busy, "2026-01-01T10:01:01Z");
+        assert_eq!(plan.create, Some(at("2026-01-01T10:01:00Z")));
+        assert!(plan.replace);
+        let idle = status(Some("2026-01-01T10:00:00Z"), &[]);
+        let plan = decide(&spec("Forbid", None), &idle, "2026-01-01T10:01:01Z");
+        assert_eq!(plan.create, Some(at("2026-01-01T10:01:00Z")));
+    }
+
+    #[test]
+    fn missed_start_times_and_deadlines() {
+        // A day of missed minutes: warn, and run the latest.
+        let plan = decide(
+            &spec("Allow", None),
+            &status(None, &[]),
+            "2026-01-02T10:00:10Z",
+        );
+        assert_eq!(reasons(&plan), ["TooManyMissedTimes"]);
+        assert_eq!(plan.create, Some(at("2026-01-02T10:00:00Z")));
+        // With a deadline only the recent ones count: no warning.
+        let plan = decide(
+            &spec("Allow", Some(30)),
+            &status(None, &[]),
+            "2026-01-02T10:00:10Z",
+        );
+        assert!(plan.events.is_empty());
+        assert_eq!(plan.create, Some(at("2026-01-02T10:00:00Z")));
+        // The last start time is past its deadline: nothing to do.
+        let plan = decide(
+            &spec("Allow", Some(5)),
+            &status(None, &[]),
+            "2026-01-02T10:00:10Z",
+        );
+        assert_eq!(plan.create, None);
     }
 
     #[test]

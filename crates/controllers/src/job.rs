@@ -17,6 +17,7 @@
 //! 10 min, upstream's `DefaultJobPodFailureBackOff`/`MaxJobPodFailureBackOff`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,10 @@ struct Controller {
     /// Pods whose tracking finalizer this controller removed, until the
     /// informer shows it gone.
     stripped: Mutex<HashSet<String>>,
+    /// Jobs (by key) with pods whose Job is gone or is another one.
+    orphaned: Mutex<HashSet<Key>>,
+    /// Whether the caches hold their first lists.
+    synced: AtomicBool,
 }
 
 /// Runs the controller until the process ends.
@@ -91,6 +96,8 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         expectations: Expectations::default(),
         backoff: Mutex::new(HashMap::new()),
         stripped: Mutex::new(HashSet::new()),
+        orphaned: Mutex::new(HashSet::new()),
+        synced: AtomicBool::new(false),
     });
     let mut job_notices = jobs.subscribe();
     let mut pod_notices = informers.pods.subscribe();
@@ -153,13 +160,48 @@ impl Controller {
             if pod.metadata.deletion_timestamp.is_some() {
                 self.expectations.deletion_observed(&key, &uid);
             }
+            if self.synced.load(Ordering::Relaxed) && self.is_orphan(pod, owner) {
+                if let Ok(mut orphaned) = self.orphaned.lock() {
+                    orphaned.insert(key.clone());
+                }
+            }
         }
         self.queue.add(key);
+    }
+
+    /// A pod with the finalizer whose Job is gone or is another Job.
+    fn is_orphan(&self, pod: &Pod, owner: &OwnerReference) -> bool {
+        has_finalizer(pod)
+            && self
+                .jobs
+                .get(
+                    pod.metadata.namespace.as_deref().unwrap_or_default(),
+                    &owner.name,
+                )
+                .and_then(|job| job.metadata.uid.clone())
+                .as_deref()
+                != Some(owner.uid.as_str())
     }
 
     async fn work(self: Arc<Self>) {
         self.jobs.wait_synced().await;
         self.pods.wait_synced().await;
+        self.synced.store(true, Ordering::Relaxed);
+        // Pods left behind by Jobs deleted while this controller was away.
+        for pod in self.pods.list() {
+            if let Some(owner) = controller_of(&pod.metadata, "Job") {
+                if self.is_orphan(&pod, owner) {
+                    let key = (
+                        pod.metadata.namespace.clone().unwrap_or_default(),
+                        owner.name.clone(),
+                    );
+                    if let Ok(mut orphaned) = self.orphaned.lock() {
+                        orphaned.insert(key.clone());
+                    }
+                    self.queue.add(key);
+                }
+            }
+        }
         loop {
             let key = self.queue.next().await;
             match self.sync(&key).await {
@@ -263,7 +305,18 @@ impl Controller {
             return Ok(None);
         };
         let uid = job.metadata.uid.clone().unwrap_or_default();
-        self.release_orphans(key, Some(&uid)).await?;
+        let orphans = self
+            .orphaned
+            .lock()
+            .is_ok_and(|mut orphaned| orphaned.remove(key));
+        if orphans {
+            self.release_orphans(key, Some(&uid)).await?;
+        }
+        // Another controller (spec.managedBy) runs this Job.
+        let managed_by = job.spec.as_ref().and_then(|s| s.managed_by.as_deref());
+        if managed_by.is_some_and(|m| m != "kubernetes.io/job-controller") {
+            return Ok(None);
+        }
         let pods: Vec<Arc<Pod>> = self
             .pods
             .controlled_by(&uid)
@@ -293,6 +346,10 @@ impl Controller {
         let completions = spec.completions;
         let backoff_limit = spec.backoff_limit.unwrap_or(6);
         let suspended = spec.suspend == Some(true);
+        // Pods being deleted count as failed (and are replaced) only once
+        // they failed, with podReplacementPolicy Failed or a pod failure policy.
+        let only_failed = spec.pod_replacement_policy.as_deref() == Some("Failed")
+            || spec.pod_failure_policy.is_some();
 
         // What was counted before, and what the uncounted lists can give up.
         let uncounted = old_status
@@ -375,7 +432,7 @@ impl Controller {
                 }
                 // Deleted before it finished: a failure, unless the Job's
                 // suspension deleted it.
-                _ if deleting => {
+                _ if deleting && !only_failed => {
                     if !suspended && (!indexed || valid_index(pod).is_some()) {
                         uncounted_failed.insert(uid);
                         new_failures += 1;
@@ -453,11 +510,18 @@ impl Controller {
             let victims = std::mem::take(&mut active_pods);
             deleted = self.delete_pods(&job, &victims, None).await;
         } else if self.expectations.satisfied(key) {
+            let terminating_now = if only_failed {
+                pods.iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_some() && !is_terminal(p))
+                    .count()
+            } else {
+                0
+            };
             let (c, d, wait) = self
                 .manage(
                     &job,
-                    key,
                     &active_pods,
+                    terminating_now,
                     succeeded_total,
                     &succeeded_indexes,
                     backoff,
@@ -637,12 +701,13 @@ impl Controller {
     async fn manage(
         &self,
         job: &Job,
-        key: &Key,
         active: &[Arc<Pod>],
+        terminating: usize,
         succeeded: i32,
         succeeded_indexes: &BTreeSet<i32>,
         backoff: Duration,
     ) -> Result<(usize, usize, Option<Duration>), Error> {
+        let key = &key_of(&job.metadata);
         let spec = job.spec.clone().unwrap_or_default();
         let parallelism = spec.parallelism.unwrap_or(1).max(0);
         let want = match spec.completions {
@@ -685,13 +750,14 @@ impl Controller {
             let deleted = self.delete_pods(job, &surplus, Some(key)).await;
             return Ok((0, deleted, None));
         }
-        if keep.len() >= want {
+        // Pods still terminating hold their place until they failed.
+        if keep.len() + terminating >= want {
             return Ok((0, 0, None));
         }
         if !backoff.is_zero() {
             return Ok((0, 0, Some(backoff)));
         }
-        let count = (want - keep.len()).min(MAX_CREATE_DELETE);
+        let count = (want - keep.len() - terminating).min(MAX_CREATE_DELETE);
         let indexes: Vec<Option<i32>> = if indexed {
             let taken: HashSet<i32> = keep.iter().filter_map(|p| completion_index(p)).collect();
             (0..spec.completions.unwrap_or(0))
