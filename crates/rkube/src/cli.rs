@@ -93,6 +93,13 @@ pub struct LeaderElectionArgs {
     /// How often candidates try to acquire and the leader renews.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub leader_elect_retry_period: Duration,
+    /// The Lease's name [default: kube-controller-manager, kube-scheduler]
+    /// (a second scheduler with its own profiles needs its own).
+    #[arg(long)]
+    pub leader_elect_resource_name: Option<String>,
+    /// The Lease's namespace.
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
 }
 
 #[derive(Debug, Args)]

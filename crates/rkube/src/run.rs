@@ -135,11 +135,13 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     // etcd take turns); a lost lease stops them until it is won again.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop = Stop(stop_rx);
+    let identity = server_identity(&data_dir);
     let controllers = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
         let config = controllers::Config {
             root_ca_pem: std::fs::read_to_string(data_dir.join("tls/ca.crt")).ok(),
-            leader_election: election(&args.leader_election, "kube-controller-manager"),
+            leader_election: election(&args.leader_election, "kube-controller-manager")
+                .map(|e| with_identity(e, &identity)),
             node_monitor_grace_period: Some(args.node_monitor_grace_period),
         };
         let stop = stop.clone();
@@ -167,7 +169,8 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     });
     let scheduler = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
-        let election = election(&args.leader_election, "kube-scheduler");
+        let election =
+            election(&args.leader_election, "kube-scheduler").map(|e| with_identity(e, &identity));
         let stop = stop.clone();
         tokio::spawn(async move {
             if let Err(error) =
@@ -286,11 +289,44 @@ enum OnLoss {
 /// The leader election of `lease` in kube-system, if the flags ask for it.
 fn election(args: &LeaderElectionArgs, lease: &str) -> Option<controllers::leader::Config> {
     args.leader_elect.then(|| controllers::leader::Config {
+        namespace: args.leader_elect_resource_namespace.clone(),
         lease_duration: args.leader_elect_lease_duration,
         renew_deadline: args.leader_elect_renew_deadline,
         retry_period: args.leader_elect_retry_period,
-        ..controllers::leader::Config::new(lease)
+        ..controllers::leader::Config::new(
+            args.leader_elect_resource_name.as_deref().unwrap_or(lease),
+        )
     })
+}
+
+/// The leader election identity of `rkube server`: `<hostname>_<uuid>`
+/// kept in the data directory, so that a server restarted on the same data
+/// finds its own leases and takes them back at once instead of waiting for
+/// them to expire (servers sharing an etcd have their own data directories,
+/// hence their own identities).
+fn server_identity(data_dir: &std::path::Path) -> String {
+    let path = data_dir.join("leader-election-identity");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = text.trim();
+        if !text.is_empty() {
+            return text.to_string();
+        }
+    }
+    let identity = controllers::leader::identity();
+    if let Err(error) = std::fs::write(&path, format!("{identity}\n")) {
+        tracing::warn!(%error, "leader election identity not saved");
+    }
+    identity
+}
+
+fn with_identity(
+    election: controllers::leader::Config,
+    identity: &str,
+) -> controllers::leader::Config {
+    controllers::leader::Config {
+        identity: identity.to_string(),
+        ..election
+    }
 }
 
 /// Checks client-go's constraints on the leader election timings.

@@ -147,6 +147,14 @@ fn unreachable_nodes_are_tainted_and_their_pods_evicted() {
     });
     // Healthy nodes are not tainted.
     assert_eq!(taints(&cluster, "steady-0").trim(), "");
+    // The server's controllers and scheduler hold their leases under the
+    // identity kept in its data directory.
+    let identity = std::fs::read_to_string(cluster.dir.path().join("leader-election-identity"))
+        .expect("identity file");
+    for lease in ["kube-controller-manager", "kube-scheduler"] {
+        let holder = cluster.jsonpath("kube-system", "lease", lease, "{.spec.holderIdentity}");
+        assert_eq!(holder, identity.trim(), "{lease}");
+    }
 
     doomed.kill();
     wait_until("doomed-0 goes Unknown", Duration::from_secs(30), || {
@@ -229,4 +237,66 @@ fn unreachable_nodes_are_tainted_and_their_pods_evicted() {
                 && taints(&cluster, "doomed-0").trim().is_empty()
         },
     );
+}
+
+/// The current time as metav1.Time.
+fn now() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Reports the Ready condition of node `name` as its kubelet would.
+fn report_ready(cluster: &Cluster, name: &str, status: &str, since: &str) {
+    let patch = format!(
+        r#"{{"status":{{"conditions":[{{"type":"Ready","status":"{status}","reason":"KubeletNotReady","message":"test","lastHeartbeatTime":"{}","lastTransitionTime":"{since}"}}]}}}}"#,
+        now()
+    );
+    cluster.ok(&[
+        "patch",
+        "node",
+        name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &patch,
+    ]);
+}
+
+#[test]
+fn nodes_reporting_not_ready_get_not_ready_taints() {
+    let cluster = Cluster::start();
+    for name in ["good", "bad"] {
+        cluster.ok_stdin(
+            &["apply", "-f", "-"],
+            &format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n"),
+        );
+    }
+    let start = now();
+    report_ready(&cluster, "good", "True", &start);
+    report_ready(&cluster, "bad", "False", &start);
+    wait_until(
+        "bad has the not-ready taints",
+        Duration::from_secs(20),
+        || {
+            let t = taints(&cluster, "bad");
+            t.contains("node.kubernetes.io/not-ready:NoSchedule")
+                && t.contains("node.kubernetes.io/not-ready:NoExecute")
+        },
+    );
+    assert_eq!(taints(&cluster, "good").trim(), "");
+    // Cordoning is a taint too.
+    cluster.ok(&["cordon", "good"]);
+    wait_until(
+        "good has the unschedulable taint",
+        Duration::from_secs(20),
+        || taints(&cluster, "good").contains("node.kubernetes.io/unschedulable:NoSchedule"),
+    );
+    // Ready again: the taints go.
+    report_ready(&cluster, "bad", "True", &now());
+    wait_until("bad loses its taints", Duration::from_secs(20), || {
+        taints(&cluster, "bad").trim().is_empty()
+    });
 }
