@@ -97,6 +97,9 @@ pub async fn admit_update(ctx: &Context, new: &mut Value, old: &Value) -> Result
     if is_core(ctx, "services") {
         allocate_service(ctx, new, Some(old))?;
     }
+    if ctx.resource.namespaced && ctx.info.subresource.is_empty() {
+        resource_quota::admit_update(ctx, new, old).await?;
+    }
     Ok(())
 }
 

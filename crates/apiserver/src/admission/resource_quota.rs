@@ -35,6 +35,39 @@ struct Charge {
 }
 
 pub async fn admit(ctx: &Context, obj: &Value) -> Result<()> {
+    let delta = usage(
+        ctx.resource.group,
+        ctx.resource.plural,
+        obj,
+        chrono::Utc::now().timestamp(),
+    );
+    charge(ctx, obj, delta).await
+}
+
+/// An update is charged what it adds: services that gain node ports or a
+/// load balancer, claims that grow (upstream's evaluators that handle
+/// updates); other kinds are charged on create only.
+pub async fn admit_update(ctx: &Context, new: &Value, old: &Value) -> Result<()> {
+    let (group, plural) = (ctx.resource.group, ctx.resource.plural);
+    if !(group.is_empty() && matches!(plural, "services" | "persistentvolumeclaims")) {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp();
+    let before = usage(group, plural, old, now);
+    let delta: api::quota::ResourceList = usage(group, plural, new, now)
+        .into_iter()
+        .filter_map(|(name, q)| {
+            let grown = q.0 - before.get(&name).map_or(0, |b| b.0);
+            (grown > 0).then_some((name, api::quota::Quantity(grown)))
+        })
+        .collect();
+    if delta.is_empty() {
+        return Ok(());
+    }
+    charge(ctx, new, delta).await
+}
+
+async fn charge(ctx: &Context, obj: &Value, delta: api::quota::ResourceList) -> Result<()> {
     let namespace = &ctx.info.namespace;
     let quotas = cached_list(ctx, "", "resourcequotas", namespace);
     if quotas.is_empty() {
@@ -50,7 +83,6 @@ pub async fn admit(ctx: &Context, obj: &Value) -> Result<()> {
         .map(|q| api::meta::name(q).to_string())
         .collect();
     let dry_run = ctx.dry_run()?;
-    let delta = usage(group, plural, obj, chrono::Utc::now().timestamp());
     let mut charged: HashSet<String> = HashSet::new();
     for _ in 0..MAX_ATTEMPTS {
         let mut charges = Vec::new();

@@ -212,7 +212,7 @@ fn quotas_refuse_charge_and_free() {
         "q",
         "-n",
         "q",
-        "--hard=pods=2,count/deployments.apps=1,count/configmaps=4",
+        "--hard=pods=2,count/deployments.apps=1,count/configmaps=4,services.nodeports=1",
     ]);
     wait_used(&c, "q", "q", "pods", "0");
     // kube-root-ca.crt is a config map of the namespace too.
@@ -258,6 +258,30 @@ fn quotas_refuse_charge_and_free() {
         !second.success && second.stderr.contains("deployments.apps \"d2\" is forbidden: exceeded quota: q, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1"),
         "{}",
         second.stderr
+    );
+    // An update is charged what it adds: two node ports exceed the one left.
+    c.ok(&[
+        "create",
+        "service",
+        "clusterip",
+        "s",
+        "-n",
+        "q",
+        "--tcp=80:80,443:443",
+    ]);
+    let patched = c.kubectl(&[
+        "patch",
+        "service",
+        "s",
+        "-n",
+        "q",
+        "-p",
+        r#"{"spec":{"type":"NodePort"}}"#,
+    ]);
+    assert!(
+        !patched.success && patched.stderr.contains("services \"s\" is forbidden: exceeded quota: q, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1"),
+        "{}",
+        patched.stderr
     );
     // Concurrent creations cannot overrun the quota: 3 config maps are left.
     let handles: Vec<_> = (0..6)
