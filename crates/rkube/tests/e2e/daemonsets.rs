@@ -239,6 +239,36 @@ fn daemonset_follows_nodes_taints_selectors_and_rolls_out() {
         "{events}"
     );
 
+    // Surge: the new pod starts beside the old one, which goes once the new
+    // one is available; the rollout completes.
+    cluster.ok(&[
+        "patch",
+        "ds",
+        "tolerant",
+        "-n",
+        "default",
+        "-p",
+        r#"{"spec":{"updateStrategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}"#,
+    ]);
+    cluster.ok(&["set", "image", "ds/tolerant", "c=busybox:3"]);
+    let status = cluster.ok(&["rollout", "status", "ds/tolerant", "--timeout=60s"]);
+    assert!(status.contains("successfully rolled out"), "{status}");
+    wait_for_nodes(&cluster, "tolerant", "busybox:3", &[n0, n1, n2]);
+
+    // An untolerated NoExecute taint evicts the daemon pod.
+    cluster.ok(&["taint", "nodes", n0, "evict=now:NoExecute"]);
+    wait_for_nodes(&cluster, "agent", "busybox:1", &[n1, n2]);
+    wait_until("agent status after eviction", WAIT, || {
+        cluster.jsonpath(
+            "default",
+            "ds",
+            "agent",
+            "{.status.desiredNumberScheduled}/{.status.numberMisscheduled}",
+        ) == "2/0"
+    });
+    cluster.ok(&["taint", "nodes", n0, "evict-"]);
+    wait_for_nodes(&cluster, "agent", "busybox:1", &[n0, n1, n2]);
+
     // A deleted daemon pod comes back.
     let victim = cluster.ok(&[
         "get",
