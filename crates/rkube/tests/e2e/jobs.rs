@@ -266,6 +266,39 @@ fn jobs_complete_with_completions_parallelism_indexes_and_ttl() {
         "{seen}"
     );
 
+    // Suspending a running Job deletes its pods.
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        &job("work", "busy", "  parallelism: 2\n", None, 0),
+    );
+    wait_until("busy runs 2 pods", WAIT, || {
+        c.jsonpath("work", "job", "busy", "{.status.active}") == "2"
+    });
+    c.ok(&[
+        "patch",
+        "job",
+        "busy",
+        "-n",
+        "work",
+        "--type=merge",
+        "-p",
+        "{\"spec\":{\"suspend\":true}}",
+    ]);
+    wait_until("busy suspended without pods", WAIT, || {
+        c.jsonpath(
+            "work",
+            "job",
+            "busy",
+            "{.status.active}|{.status.conditions[?(@.type==\"Suspended\")].status}",
+        ) == "|True"
+            && pod_names(&c, "work", "batch.kubernetes.io/job-name=busy").is_empty()
+    });
+    let seen = events(&c, "work", "busy");
+    assert!(
+        seen.contains("SuccessfulDelete") && seen.contains("Deleted pod: busy-"),
+        "{seen}"
+    );
+
     // ttlSecondsAfterFinished: the Job and its pods go.
     c.ok_stdin(
         &["create", "-f", "-"],
@@ -404,6 +437,10 @@ spec:
     );
     c.ok_stdin(
         &["create", "-f", "-"],
+        &cronjob("short", "  successfulJobsHistoryLimit: 0\n"),
+    );
+    c.ok_stdin(
+        &["create", "-f", "-"],
         &cronjob("lost", "  timeZone: Mars/Olympus\n"),
     );
 
@@ -476,6 +513,15 @@ spec:
             && seen.contains("SawCompletedJob"),
         "{seen}"
     );
+    // No history kept: the finished Job is deleted.
+    wait_until("short's finished job deleted", WAIT, || {
+        let seen = events(&c, "cron", "short");
+        seen.contains("SawCompletedJob") && seen.contains("Deleted job short-")
+    });
+    wait_until("no job of short left", WAIT, || {
+        !c.ok(&["get", "jobs", "-n", "cron", "-o", "name"])
+            .contains("short-")
+    });
     // Suspended: nothing; an unknown time zone: a warning and nothing.
     assert!(c
         .jsonpath("cron", "cronjob", "held", "{.status.lastScheduleTime}")
