@@ -355,7 +355,21 @@ fn compute_and_scoped_quotas() {
     );
     assert!(create_pod(&c, "be", "paid", "", sized).0);
     assert_eq!(used(&c, "be", "best-effort", "pods"), "1");
-    c.ok(&["delete", "pod", "one", "-n", "cq", "--wait=false"]);
-    wait_used(&c, "cq", "compute", "requests.cpu", "0");
+    // Raising the limit reaches the status through the controller.
+    c.ok(&[
+        "patch",
+        "quota",
+        "compute",
+        "-n",
+        "cq",
+        "-p",
+        r#"{"spec":{"hard":{"requests.cpu":"2"}}}"#,
+    ]);
+    wait_until("the new hard limit in the status", WAIT, || {
+        c.jsonpath("cq", "quota", "compute", "{.status.hard.requests\\.cpu}") == "2"
+    });
     assert!(create_pod(&c, "cq", "two", "", sized).0);
+    assert_eq!(used(&c, "cq", "compute", "requests.cpu"), "1200m");
+    c.ok(&["delete", "pod", "one", "-n", "cq", "--wait=false"]);
+    wait_used(&c, "cq", "compute", "requests.cpu", "600m");
 }
