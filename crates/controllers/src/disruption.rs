@@ -37,6 +37,8 @@ type Key = (String, String);
 
 /// How soon a failed sync is retried.
 const RETRY: Duration = Duration::from_secs(1);
+/// How often a budget counted from its controllers' scale is synced again.
+const SCALE_RESYNC: Duration = Duration::from_secs(10);
 
 struct Controller {
     client: Client,
@@ -222,10 +224,16 @@ impl Controller {
         if let Some(status) = status::next_status(pdb, healthy, desired, expected, disrupted, now) {
             self.write_status(pdb, status).await.map_err(Failure::Api)?;
         }
-        Ok(recheck.map(|at| {
+        let mut again = recheck.map(|at| {
             let wait = at.duration_since(now).as_millis().max(0) as u64;
             Duration::from_millis(wait + 100)
-        }))
+        });
+        // A controller's scale can change without any pod changing (a
+        // custom resource scaled down to the pods it has): look again.
+        if status::needs_scale(&spec) {
+            again = Some(again.map_or(SCALE_RESYNC, |a| a.min(SCALE_RESYNC)));
+        }
+        Ok(again)
     }
 
     async fn write_status(

@@ -28,6 +28,8 @@ const OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacity";
 const LEADER_ANNOTATION: &str = "control-plane.alpha.kubernetes.io/leader";
 /// How soon a failed sync is retried.
 const RETRY: Duration = Duration::from_secs(1);
+/// How soon a sync that lost a race (409) is retried.
+const CONFLICT_RETRY: Duration = Duration::from_millis(100);
 
 struct Controller {
     client: Client,
@@ -114,12 +116,26 @@ impl Controller {
             let key = self.queue.next().await;
             if let Err(error) = self.sync(&key).await {
                 tracing::debug!(namespace = %key.0, name = %key.1, %error, "endpoints controller: retrying");
-                self.queue.add_after(key, RETRY);
+                // A conflict is a cache behind this controller's own write.
+                let delay = if error.status() == Some(409) {
+                    CONFLICT_RETRY
+                } else {
+                    RETRY
+                };
+                self.queue.add_after(key, delay);
             }
         }
     }
 
     async fn sync(&self, key: &Key) -> Result<(), Error> {
+        let result = self.try_sync(key).await;
+        if result.is_ok() {
+            self.trigger_times.commit(key);
+        }
+        result
+    }
+
+    async fn try_sync(&self, key: &Key) -> Result<(), Error> {
         let api: Api<Endpoints> = Api::namespaced(self.client.clone(), &key.0);
         let Some(service) = self.services.get(&key.0, &key.1) else {
             self.trigger_times.forget(key);

@@ -138,7 +138,12 @@ impl Controller {
                 Ok(Some(after)) => self.queue.add_after(key, after),
                 Err(error) => {
                     tracing::debug!(namespace = %key.0, name = %key.1, %error, "endpointslice controller: retrying");
-                    self.queue.add_after(key, RETRY);
+                    let delay = if error.status() == Some(409) {
+                        STALE_RETRY
+                    } else {
+                        RETRY
+                    };
+                    self.queue.add_after(key, delay);
                 }
             }
         }
@@ -146,6 +151,14 @@ impl Controller {
 
     /// One pass over a service; returns when to look again, if it must.
     async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
+        let result = self.try_sync(key).await;
+        if result.is_ok() {
+            self.trigger_times.commit(key);
+        }
+        result
+    }
+
+    async fn try_sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
         let Some(service) = self.services.get(&key.0, &key.1) else {
             // Its slices go with it through their owner reference.
             self.trigger_times.forget(key);

@@ -253,9 +253,13 @@ pub(crate) fn find_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
 /// to stamp each write with the time of the change that triggered it
 /// (upstream's `TriggerTimeTracker`): the earliest Ready transition among
 /// the pods that changed since, or the service's creation.
+///
+/// A computed state only counts once [`TriggerTimes::commit`] says the write
+/// it stamped succeeded, so a retried sync stamps the same time again.
 #[derive(Default)]
 pub(crate) struct TriggerTimes {
     state: Mutex<HashMap<Key, Seen>>,
+    pending: Mutex<HashMap<Key, Seen>>,
 }
 
 struct Seen {
@@ -281,7 +285,7 @@ impl TriggerTimes {
                 (pod.metadata.name.clone().unwrap_or_default(), at)
             })
             .collect();
-        let Ok(mut state) = self.state.lock() else {
+        let Ok(state) = self.state.lock() else {
             return None;
         };
         let previous = state.get(key);
@@ -305,20 +309,36 @@ impl TriggerTimes {
                 consider(*at);
             }
         }
-        state.insert(
-            key.clone(),
-            Seen {
-                service: service_time,
-                pods: pod_times,
-            },
-        );
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(
+                key.clone(),
+                Seen {
+                    service: service_time,
+                    pods: pod_times,
+                },
+            );
+        }
         earliest
+    }
+
+    /// The last computed state of this service is what its endpoints show.
+    pub(crate) fn commit(&self, key: &Key) {
+        let seen = match self.pending.lock() {
+            Ok(mut pending) => pending.remove(key),
+            Err(_) => None,
+        };
+        if let (Some(seen), Ok(mut state)) = (seen, self.state.lock()) {
+            state.insert(key.clone(), seen);
+        }
     }
 
     /// Forgets a deleted service.
     pub(crate) fn forget(&self, key: &Key) {
         if let Ok(mut state) = self.state.lock() {
             state.remove(key);
+        }
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(key);
         }
     }
 }

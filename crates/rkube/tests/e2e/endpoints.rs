@@ -474,3 +474,71 @@ fn disruption_budget_status_and_drain() {
     ]);
     assert!(!nodes.split_whitespace().any(|n| n == node), "{nodes}");
 }
+
+const SCALABLE_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pools.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: pools, singular: pool, kind: Pool}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {replicas: {type: integer}}}
+          status: {type: object, properties: {replicas: {type: integer}}}
+"#;
+
+/// A pod controlled by the pool with this uid.
+fn pool_pod(name: &str, uid: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: pool}}\n  ownerReferences:\n  - {{apiVersion: example.com/v1, kind: Pool, name: p1, uid: {uid}, controller: true}}\nspec:\n  containers:\n  - {{name: c, image: nginx}}\n"
+    )
+}
+
+#[test]
+fn disruption_budget_counts_custom_controllers_through_their_scale() {
+    let cluster = Cluster::start_with(&["--hollow-nodes", "2"]);
+    cluster.ok_stdin(&["apply", "-f", "-"], SCALABLE_CRD);
+    wait_until("the pools resource", WAIT, || {
+        cluster.kubectl(&["get", "pools"]).success
+    });
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: example.com/v1\nkind: Pool\nmetadata:\n  name: p1\nspec:\n  replicas: 4\n",
+    );
+    let uid = cluster.jsonpath("default", "pool", "p1", "{.metadata.uid}");
+    for name in ["pool-a", "pool-b"] {
+        cluster.ok_stdin(&["apply", "-f", "-"], &pool_pod(name, &uid));
+    }
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  maxUnavailable: 25%\n  selector:\n    matchLabels: {app: pool}\n",
+    );
+    // Scale 4 (not the 2 pods there are), 25% of 4 may be unavailable: 3
+    // must stay healthy, and with 2 healthy none may go.
+    wait_until("the pool's scale in the budget", WAIT, || {
+        let status = pdb_status(&cluster);
+        status["expectedPods"] == 4 && status["currentHealthy"] == 2
+    });
+    let status = pdb_status(&cluster);
+    assert_eq!(status["desiredHealthy"], 3);
+    assert_eq!(status["disruptionsAllowed"], 0);
+    cluster.ok(&["scale", "pool", "p1", "--replicas=2"]);
+    wait_until("scale 2: one may go", WAIT, || {
+        let status = pdb_status(&cluster);
+        status["expectedPods"] == 2
+            && status["desiredHealthy"] == 1
+            && status["disruptionsAllowed"] == 1
+    });
+    assert_eq!(allowed_disruptions(&cluster), "1");
+}
