@@ -33,12 +33,12 @@ const RESYNC: Duration = Duration::from_secs(30);
 /// How soon a quota is recounted after a failed sync.
 const RETRY: Duration = Duration::from_secs(1);
 /// Core kinds whose deletion frees quota at once, besides pods.
-const REPLENISHED: [&str; 5] = [
-    "services",
-    "configmaps",
-    "secrets",
-    "persistentvolumeclaims",
-    "replicationcontrollers",
+const REPLENISHED: [(&str, &str); 5] = [
+    ("services", "Service"),
+    ("configmaps", "ConfigMap"),
+    ("secrets", "Secret"),
+    ("persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("replicationcontrollers", "ReplicationController"),
 ];
 
 type Key = (String, String);
@@ -167,20 +167,19 @@ async fn watch_pods(
     }
 }
 
-/// Deletions of the core kinds quotas count, by metadata watches.
+/// Deletions of the core kinds quotas count.
 async fn watch_deletions(controller: Arc<Controller>) {
-    let watches = REPLENISHED.iter().map(|plural| {
+    let watches = REPLENISHED.iter().map(|(plural, kind)| {
         let controller = controller.clone();
         async move {
             let resource = ApiResource {
                 group: String::new(),
                 version: "v1".into(),
                 api_version: "v1".into(),
-                kind: String::new(),
+                kind: kind.to_string(),
                 plural: plural.to_string(),
             };
-            let api: Api<kube::core::PartialObjectMeta<DynamicObject>> =
-                Api::all_with(controller.client.clone(), &resource);
+            let api: Api<DynamicObject> = Api::all_with(controller.client.clone(), &resource);
             let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
             let mut stream = std::pin::pin!(stream);
             while let Some(event) = stream.next().await {

@@ -303,6 +303,19 @@ fn quotas_refuse_charge_and_free() {
         .count();
     assert_eq!(created, 3);
     wait_used(&c, "q", "q", "count/configmaps", "4");
+    // A deleted config map is noticed at once (well before the 30 s resync).
+    let names = c.ok(&["get", "configmaps", "-n", "q", "-o", "name"]);
+    let victim = names
+        .lines()
+        .find(|n| n.starts_with("configmap/cm"))
+        .unwrap_or_default()
+        .to_string();
+    c.ok(&["delete", &victim, "-n", "q"]);
+    wait_until(
+        "the deleted config map freed",
+        Duration::from_secs(10),
+        || used(&c, "q", "q", "count/configmaps") == "3",
+    );
 }
 
 #[test]
