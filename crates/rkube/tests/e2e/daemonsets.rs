@@ -269,6 +269,48 @@ fn daemonset_follows_nodes_taints_selectors_and_rolls_out() {
     cluster.ok(&["taint", "nodes", n0, "evict-"]);
     wait_for_nodes(&cluster, "agent", "busybox:1", &[n0, n1, n2]);
 
+    // OnDelete: a new template waits until the pod is deleted.
+    cluster.ok(&[
+        "patch",
+        "ds",
+        "tolerant",
+        "-n",
+        "default",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/updateStrategy","value":{"type":"OnDelete"}}]"#,
+    ]);
+    cluster.ok(&["set", "image", "ds/tolerant", "c=busybox:4"]);
+    wait_until("tolerant observed generation", WAIT, || {
+        let seen = cluster.jsonpath(
+            "default",
+            "ds",
+            "tolerant",
+            "{.metadata.generation} {.status.observedGeneration} {.status.updatedNumberScheduled}",
+        );
+        let parts: Vec<&str> = seen.split_whitespace().collect();
+        parts.len() == 2 && parts[0] == parts[1]
+    });
+    let on_n1 = cluster.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "default",
+        "-l",
+        "app=tolerant",
+        "--field-selector",
+        &format!("spec.nodeName={n1}"),
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    cluster.ok(&["delete", "pod", "-n", "default", &on_n1, "--wait=false"]);
+    wait_until("tolerant pod on n1 replaced with busybox:4", WAIT, || {
+        pods_by_node(&cluster, "tolerant")
+            .iter()
+            .any(|(node, image, phase)| node == n1 && image == "busybox:4" && phase == "Running")
+    });
+    assert!(nodes_running(&cluster, "tolerant", "busybox:3").contains(n2));
+
     // A deleted daemon pod comes back.
     let victim = cluster.ok(&[
         "get",

@@ -406,6 +406,21 @@ fn statefulset_orders_scales_updates_and_rolls_back() {
     );
     cluster.ok(&["scale", "sts", "par", "--replicas=0"]);
     wait_for_pods(&cluster, "par", &[]);
+    // An orphan that matches is adopted, and goes as a condemned ordinal.
+    cluster.ok(&[
+        "run",
+        "par-4",
+        "-n",
+        "default",
+        "--image=nginx:1",
+        "--labels=app=par",
+    ]);
+    wait_until("orphan par-4 adopted and deleted", WAIT, || {
+        events(&cluster, "par")
+            .iter()
+            .any(|e| e == "SuccessfulDelete: delete Pod par-4 in StatefulSet par successful")
+    });
+    wait_for_pods(&cluster, "par", &[]);
 
     // Claims deleted with the set and on scale-down, as the policy says;
     // OnDelete updates a pod only once it is deleted.
