@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
+use k8s_openapi::api::batch::v1::{
+    Job, JobCondition, JobStatus, PodFailurePolicy, UncountedTerminatedPods,
+};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -56,6 +58,7 @@ const BACKOFF_REASON: &str = "BackoffLimitExceeded";
 const BACKOFF_MESSAGE: &str = "Job has reached the specified backoff limit";
 const DEADLINE_REASON: &str = "DeadlineExceeded";
 const DEADLINE_MESSAGE: &str = "Job was active longer than specified deadline";
+const POLICY_REASON: &str = "PodFailurePolicy";
 const COMPLETIONS_REASON: &str = "CompletionsReached";
 const COMPLETIONS_MESSAGE: &str = "Reached expected number of succeeded pods";
 
@@ -424,7 +427,9 @@ impl Controller {
                     to_strip.push(pod.clone());
                 }
                 "Failed" => {
-                    if !indexed || valid_index(pod).is_some() {
+                    let counts = policy_action(spec.pod_failure_policy.as_ref(), pod)
+                        .is_none_or(|(action, _)| action != "Ignore");
+                    if counts && (!indexed || valid_index(pod).is_some()) {
                         uncounted_failed.insert(uid);
                         new_failures += 1;
                     }
@@ -464,8 +469,18 @@ impl Controller {
         // Is the Job done, one way or the other?
         let mut finished = finished_target(&conditions_before);
         let mut requeue: Option<Duration> = None;
+        let fail_job = spec.pod_failure_policy.as_ref().and_then(|policy| {
+            pods.iter().filter(|p| phase(p) == "Failed").find_map(|p| {
+                match policy_action(Some(policy), p) {
+                    Some((action, message)) if action == "FailJob" => Some(message),
+                    _ => None,
+                }
+            })
+        });
         if finished.is_none() {
-            if failed_total > backoff_limit || past_backoff_on_failure(&spec, &active_pods) {
+            if let Some(message) = fail_job {
+                finished = Some(Finish::failure(POLICY_REASON, &message));
+            } else if failed_total > backoff_limit || past_backoff_on_failure(&spec, &active_pods) {
                 finished = Some(Finish::failure(BACKOFF_REASON, BACKOFF_MESSAGE));
             } else if let (Some(deadline), Some(start), false) =
                 (spec.active_deadline_seconds, &start_time, suspended)
@@ -1064,6 +1079,63 @@ fn past_backoff_on_failure(
     }
 }
 
+/// The action of the first rule of the pod failure policy that a failed pod
+/// matches, with upstream's message about the match.
+fn policy_action(policy: Option<&PodFailurePolicy>, pod: &Pod) -> Option<(String, String)> {
+    let policy = policy?;
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let status = pod.status.as_ref();
+    let containers: Vec<_> = status
+        .map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (index, rule) in policy.rules.iter().enumerate() {
+        if let Some(codes) = &rule.on_exit_codes {
+            let matched = containers.iter().find_map(|c| {
+                let code = c.state.as_ref()?.terminated.as_ref()?.exit_code;
+                let named = codes.container_name.as_ref().is_none_or(|n| *n == c.name);
+                let listed = codes.values.contains(&code);
+                let hit = match codes.operator.as_str() {
+                    "In" => listed,
+                    "NotIn" => !listed,
+                    _ => false,
+                };
+                (named && code != 0 && hit).then_some((c.name.clone(), code))
+            });
+            if let Some((container, code)) = matched {
+                let message = format!(
+                    "Container {container} for pod {namespace}/{name} failed with exit code {code} matching {} rule at index {index}",
+                    rule.action
+                );
+                return Some((rule.action.clone(), message));
+            }
+        }
+        for pattern in rule.on_pod_conditions.iter().flatten() {
+            let present = status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|conditions| {
+                    conditions
+                        .iter()
+                        .any(|c| c.type_ == pattern.type_ && c.status == pattern.status)
+                });
+            if present {
+                let message = format!(
+                    "Pod {namespace}/{name} has condition {} matching {} rule at index {index}",
+                    pattern.type_, rule.action
+                );
+                return Some((rule.action.clone(), message));
+            }
+        }
+    }
+    None
+}
+
 /// What is left of `activeDeadlineSeconds` counted from `start`.
 fn deadline_left(start: Timestamp, deadline_seconds: i64, now: Timestamp) -> Duration {
     let end = start
@@ -1320,6 +1392,42 @@ mod tests {
             s.restart_policy = Some("Never".into());
         }
         assert!(!past_backoff_on_failure(&never, &[pod(5)]));
+    }
+
+    #[test]
+    fn pod_failure_policy_rules_match_in_order() {
+        let policy: PodFailurePolicy = serde_json::from_value(json!({"rules": [
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+            {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}},
+            {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [1, 2]}}
+        ]}))
+        .unwrap();
+        let failed = |code: i32, disrupted: bool| -> Pod {
+            let conditions = if disrupted {
+                json!([{"type": "DisruptionTarget", "status": "True"}])
+            } else {
+                json!([])
+            };
+            serde_json::from_value(json!({
+                "metadata": {"name": "p", "namespace": "ns"},
+                "status": {"phase": "Failed", "conditions": conditions, "containerStatuses": [{
+                    "name": "main", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"terminated": {"exitCode": code}}
+                }]}
+            }))
+            .unwrap()
+        };
+        let action = |pod: &Pod| policy_action(Some(&policy), pod).map(|(a, _)| a);
+        assert_eq!(action(&failed(42, true)).as_deref(), Some("Ignore"));
+        let (fail, message) = policy_action(Some(&policy), &failed(42, false)).unwrap();
+        assert_eq!(fail, "FailJob");
+        assert_eq!(
+            message,
+            "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 1"
+        );
+        assert_eq!(action(&failed(7, false)).as_deref(), Some("Count"));
+        assert_eq!(action(&failed(1, false)), None);
+        assert_eq!(policy_action(None, &failed(42, false)), None);
     }
 
     #[test]

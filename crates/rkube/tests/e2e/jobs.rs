@@ -340,6 +340,17 @@ fn jobs_fail_on_backoff_limit_and_active_deadline() {
             0,
         ),
     );
+    // A pod failure policy fails the Job at the first exit code 42.
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        &job(
+            "fail",
+            "fatal",
+            "  backoffLimit: 6\n  podFailurePolicy:\n    rules:\n    - action: FailJob\n      onExitCodes:\n        operator: In\n        values: [42]\n",
+            Some(42),
+            0,
+        ),
+    );
     c.ok(&[
         "wait",
         "--for=condition=failed",
@@ -368,6 +379,26 @@ fn jobs_fail_on_backoff_limit_and_active_deadline() {
     assert!(
         seen.contains("DeadlineExceeded") && seen.contains("SuccessfulDelete"),
         "{seen}"
+    );
+
+    c.ok(&[
+        "wait",
+        "--for=condition=failed",
+        "job/fatal",
+        "-n",
+        "fail",
+        "--timeout=60s",
+    ]);
+    let fatal = c.jsonpath(
+        "fail",
+        "job",
+        "fatal",
+        "{.status.conditions[?(@.type==\"Failed\")].reason}|{.status.conditions[?(@.type==\"Failed\")].message}|{.status.failed}",
+    );
+    assert!(
+        fatal.starts_with("PodFailurePolicy|Container main for pod fail/fatal-")
+            && fatal.ends_with("failed with exit code 42 matching FailJob rule at index 0|1"),
+        "{fatal}"
     );
 
     c.ok(&[
