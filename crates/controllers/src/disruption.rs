@@ -151,7 +151,11 @@ impl Controller {
                     Failure::Count(message) => message.clone(),
                 };
                 let status = status::fail_safe_status(&pdb, message, Timestamp::now());
-                self.write_status(&pdb, status).await?;
+                // Written only when it changes, or every write would bring
+                // the budget back here.
+                if pdb.status.as_ref() != Some(&status) {
+                    self.write_status(&pdb, status).await?;
+                }
                 match failure {
                     Failure::Api(error) => Err(error),
                     Failure::Count(_) => Ok(Some(Duration::from_secs(5))),
