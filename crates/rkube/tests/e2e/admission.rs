@@ -206,6 +206,11 @@ fn wait_used(c: &Cluster, namespace: &str, name: &str, resource: &str, value: &s
 fn quotas_refuse_charge_and_free() {
     let c = Cluster::start();
     c.namespace("q");
+    // The root CA publisher's config map first, so the quota counts it from the start.
+    wait_until("kube-root-ca.crt in q", WAIT, || {
+        c.kubectl(&["get", "configmap", "kube-root-ca.crt", "-n", "q"])
+            .success
+    });
     c.ok(&[
         "create",
         "quota",
