@@ -324,6 +324,31 @@ fn named_target_ports_headless_services_and_user_managed_endpoints() {
         slice_addresses(&cluster, "named") == [alpha_ip()]
     });
 
+    // A numeric target port: alpha alone on 7070, in one of the slices
+    // there were (the other is deleted).
+    let before: Vec<String> = slices(&cluster, "named")
+        .iter()
+        .filter_map(|s| s["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    cluster.ok(&[
+        "patch",
+        "service",
+        "named",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/ports/0/targetPort","value":7070}]"#,
+    ]);
+    wait_until("the endpoints on 7070", WAIT, || {
+        ready_endpoints(&cluster, "named") == [format!("{}:7070", alpha_ip())]
+    });
+    wait_until("one slice on 7070", WAIT, || {
+        let all = slices(&cluster, "named");
+        all.len() == 1 && all[0]["ports"][0]["port"] == 7070
+    });
+    let after = slices(&cluster, "named");
+    let name = after[0]["metadata"]["name"].as_str().unwrap_or_default();
+    assert!(before.iter().any(|b| b == name), "{before:?} {name}");
+
     // The selector-less service keeps the Endpoints its user wrote.
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(ready_endpoints(&cluster, "manual"), ["192.0.2.10:80"]);
@@ -541,4 +566,24 @@ fn disruption_budget_counts_custom_controllers_through_their_scale() {
             && status["disruptionsAllowed"] == 1
     });
     assert_eq!(allowed_disruptions(&cluster), "1");
+
+    // A selected pod whose controller cannot be found: the budget cannot be
+    // counted and fails safe.
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        &pool_pod("pool-lost", "00000000-0000-0000-0000-000000000000")
+            .replace("name: p1", "name: ghost"),
+    );
+    wait_until("the budget failing safe", WAIT, || {
+        let status = pdb_status(&cluster);
+        status["disruptionsAllowed"] == 0 && status["conditions"][0]["reason"] == "SyncFailed"
+    });
+    let status = pdb_status(&cluster);
+    assert_eq!(status["conditions"][0]["status"], "False");
+    assert!(
+        status["conditions"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("found no controllers for pod")),
+        "{status}"
+    );
 }
