@@ -9,10 +9,11 @@
 //! `ReleaseOnCancel`) so that another candidate takes over at once.
 //!
 //! [`run`] campaigns, then runs the work only while it leads and tells why it
-//! stopped; what to do when leadership is lost is the caller's decision
-//! (`rkube controller-manager` and `rkube scheduler` exit with an error, as
-//! upstream's components do; `rkube server` stops its controllers and
-//! campaigns again).
+//! stopped. What to do when leadership is lost is the caller's decision; the
+//! rkube commands (`controller-manager`, `scheduler`, and `server` for its
+//! in-process ones) exit with an error, as upstream's components and k3s do:
+//! the work's future is dropped, but tasks it spawned may live on, so only
+//! the end of the process guarantees that a deposed leader acts no more.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -53,9 +53,10 @@ pub struct Config {
 
 /// Runs every controller until `shutdown` completes. With leader election,
 /// the controllers run only while this process holds the lease; losing it
-/// stops them and returns [`Error::LeaderElectionLost`] (the caller decides
-/// whether to exit, as upstream's kube-controller-manager does, or to
-/// campaign again); on shutdown the lease is released.
+/// stops them and returns [`Error::LeaderElectionLost`], after which the
+/// process should exit, as upstream's kube-controller-manager does (tasks
+/// the controllers spawned may outlive their dropped futures); on shutdown
+/// the lease is released.
 pub async fn run(
     client: Client,
     config: Config,

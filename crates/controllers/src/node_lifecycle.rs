@@ -85,16 +85,23 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
 /// Runs the controller with `options` until the process ends.
 pub async fn run_with(client: Client, informers: Informers, options: Options) -> Result<(), Error> {
     let leases: Informer<Lease> = Informer::new();
-    let lease_task = tokio::spawn(
+    let _lease_task = AbortOnDrop(tokio::spawn(
         leases
             .clone()
             .run(Api::namespaced(client.clone(), LEASE_NAMESPACE)),
-    );
-    let result = Controller::new(client, informers, leases, options)
+    ));
+    Controller::new(client, informers, leases, options)
         .run()
-        .await;
-    lease_task.abort();
-    result
+        .await
+}
+
+/// Aborts a task when dropped (when the controller's future is dropped).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A pod's scheduled deletion.

@@ -34,7 +34,7 @@ pub fn main(cli: Cli) -> Result<()> {
             args.config,
             election(&args.leader_election, "kube-scheduler"),
             Stop::on_signal(),
-            OnLoss::Exit,
+            true,
         )),
         Command::ControllerManager(args) => runtime.block_on(controller_manager(args)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
@@ -132,8 +132,11 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     // The controllers reach the API server as any client does: through the
     // kubeconfig, over HTTPS. With leader election they run only while this
     // server holds the kube-controller-manager Lease (several servers on one
-    // etcd take turns); a lost lease stops them until it is won again.
+    // etcd take turns). A lost lease ends the server with an error, as it
+    // ends upstream's components (and k3s): the controllers' background
+    // tasks cannot be trusted to have stopped otherwise.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (fatal_tx, mut fatal_rx) = tokio::sync::mpsc::unbounded_channel::<anyhow::Error>();
     let stop = Stop(stop_rx);
     let identity = server_identity(&data_dir);
     let controllers = (components == Components::All).then(|| {
@@ -145,11 +148,14 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             node_monitor_grace_period: Some(args.node_monitor_grace_period),
         };
         let stop = stop.clone();
+        let fatal = fatal_tx.clone();
         tokio::spawn(async move {
-            if let Err(error) =
-                controller_manager_loop(&kubeconfig, config, stop, OnLoss::Campaign).await
-            {
-                tracing::error!("controller manager stopped: {error:#}");
+            if let Err(error) = controller_manager_loop(&kubeconfig, config, stop).await {
+                if error.downcast_ref::<LeaseLost>().is_some() {
+                    let _ = fatal.send(error);
+                } else {
+                    tracing::error!("controller manager stopped: {error:#}");
+                }
             }
         })
     });
@@ -172,16 +178,30 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         let election =
             election(&args.leader_election, "kube-scheduler").map(|e| with_identity(e, &identity));
         let stop = stop.clone();
+        let fatal = fatal_tx.clone();
         tokio::spawn(async move {
-            if let Err(error) =
-                scheduler_alone(kubeconfig, None, election, stop, OnLoss::Campaign).await
-            {
-                tracing::error!("scheduler stopped: {error:#}");
+            if let Err(error) = scheduler_alone(kubeconfig, None, election, stop, false).await {
+                if error.downcast_ref::<LeaseLost>().is_some() {
+                    let _ = fatal.send(error);
+                } else {
+                    tracing::error!("scheduler stopped: {error:#}");
+                }
             }
         })
     });
+    drop(fatal_tx);
+    let failure = Arc::new(std::sync::Mutex::new(None));
+    let failed = failure.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        tokio::select! {
+            () = shutdown_signal() => {}
+            Some(error) = fatal_rx.recv() => {
+                tracing::error!("{error:#}; stopping");
+                if let Ok(mut failed) = failed.lock() {
+                    *failed = Some(error);
+                }
+            }
+        }
         if let Some(hollow) = hollow {
             hollow.abort();
         }
@@ -203,7 +223,11 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         .serve(shutdown, Duration::from_secs(args.shutdown_grace_seconds))
         .await;
     tracing::info!("stopped");
-    Ok(())
+    let failure = failure.lock().ok().and_then(|mut f| f.take());
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// `rkube hollow-nodes`: fake nodes against any API server, until a signal.
@@ -277,14 +301,18 @@ impl Stop {
     }
 }
 
-/// What a component does when it loses its leader lease.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OnLoss {
-    /// Exit with an error, as upstream's components do (a supervisor restarts them).
-    Exit,
-    /// Stop acting and campaign again (inside `rkube server`).
-    Campaign,
+/// A component lost its leader lease: it must stop acting at once (upstream
+/// components exit with "leaderelection lost").
+#[derive(Debug)]
+struct LeaseLost(&'static str);
+
+impl std::fmt::Display for LeaseLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: leaderelection lost", self.0)
+    }
 }
+
+impl std::error::Error for LeaseLost {}
 
 /// The leader election of `lease` in kube-system, if the flags ask for it.
 fn election(args: &LeaderElectionArgs, lease: &str) -> Option<controllers::leader::Config> {
@@ -367,27 +395,23 @@ async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
             e.identity, e.namespace, e.name
         );
     }
-    controller_manager_loop(&args.kubeconfig, config, Stop::on_signal(), OnLoss::Exit).await
+    controller_manager_loop(&args.kubeconfig, config, Stop::on_signal()).await
 }
 
-/// Runs the controllers until `stop`; a lost lease exits or campaigns again.
+/// Runs the controllers until `stop`; a lost lease is a [`LeaseLost`] error.
 async fn controller_manager_loop(
     kubeconfig: &std::path::Path,
     config: controllers::Config,
     stop: Stop,
-    on_loss: OnLoss,
 ) -> Result<()> {
     let client = controllers::client_from_kubeconfig(kubeconfig)
         .await
         .with_context(|| format!("reading {}", kubeconfig.display()))?;
-    loop {
-        match controllers::run(client.clone(), config.clone(), stop.clone().wait()).await {
-            Err(controllers::Error::LeaderElectionLost) if on_loss == OnLoss::Campaign => {
-                tracing::warn!("controller manager: leader lease lost; campaigning again");
-            }
-            Err(controllers::Error::LeaderElectionLost) => bail!("leaderelection lost"),
-            result => return result.context("controller manager"),
+    match controllers::run(client, config, stop.wait()).await {
+        Err(controllers::Error::LeaderElectionLost) => {
+            Err(anyhow::Error::new(LeaseLost("controller manager")))
         }
+        result => result.context("controller manager"),
     }
 }
 
@@ -399,7 +423,7 @@ async fn scheduler_alone(
     config: Option<PathBuf>,
     election: Option<controllers::leader::Config>,
     stop: Stop,
-    on_loss: OnLoss,
+    announce: bool,
 ) -> Result<()> {
     check_election(&election)?;
     let mut scheduler_config = scheduler::Config::default();
@@ -417,32 +441,26 @@ async fn scheduler_alone(
             .await
             .context("scheduler");
     };
-    if on_loss == OnLoss::Exit {
+    if announce {
         eprintln!(
             "rkube: scheduler {} campaigning for {}/{}",
             election.identity, election.namespace, election.name
         );
     }
-    loop {
-        let work = || {
-            scheduler::run(
-                client.clone(),
-                scheduler_config.clone(),
-                std::future::pending(),
-            )
-        };
-        let outcome =
-            controllers::leader::run(client.clone(), election.clone(), stop.clone().wait(), work)
-                .await
-                .context("scheduler leader election")?;
-        match outcome {
-            controllers::leader::Outcome::Finished(result) => return result.context("scheduler"),
-            controllers::leader::Outcome::Shutdown => return Ok(()),
-            controllers::leader::Outcome::Lost if on_loss == OnLoss::Campaign => {
-                tracing::warn!("scheduler: leader lease lost; campaigning again");
-            }
-            controllers::leader::Outcome::Lost => bail!("leaderelection lost"),
-        }
+    let work = || {
+        Box::pin(scheduler::run(
+            client.clone(),
+            scheduler_config.clone(),
+            std::future::pending(),
+        ))
+    };
+    let outcome = controllers::leader::run(client.clone(), election, stop.wait(), work)
+        .await
+        .context("scheduler leader election")?;
+    match outcome {
+        controllers::leader::Outcome::Finished(result) => result.context("scheduler"),
+        controllers::leader::Outcome::Shutdown => Ok(()),
+        controllers::leader::Outcome::Lost => Err(anyhow::Error::new(LeaseLost("scheduler"))),
     }
 }
 

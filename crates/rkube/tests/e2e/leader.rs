@@ -239,5 +239,26 @@ fn one_controller_manager_leads_and_hands_over() {
         Duration::from_secs(6),
         || api.lease() == (id_c.clone(), "2".to_string()),
     );
-    drop(c);
+    // A leader that finds someone else holding its lease stops at once,
+    // with an error, as upstream's components do.
+    let mut c = c;
+    api.ok(&[
+        "patch",
+        "lease",
+        "-n",
+        "kube-system",
+        "kube-controller-manager",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"intruder","leaseDurationSeconds":60}}"#,
+    ]);
+    let mut status = None;
+    wait_until("the deposed leader exits", Duration::from_secs(10), || {
+        status = c.0.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    assert!(
+        !status.expect("exited").success(),
+        "a lost lease is an error"
+    );
 }
