@@ -11,8 +11,8 @@
 
 mod schedule;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, CronJobStatus, Job};
@@ -40,6 +40,10 @@ const RETRY: Duration = Duration::from_secs(1);
 struct Controller {
     client: Client,
     cronjobs: Informer<CronJob>,
+    /// The CronJobs as this controller last wrote them, by key, with the
+    /// resourceVersion they replaced: until the cache moves past that
+    /// version, the written object is the current one.
+    written: Mutex<HashMap<Key, (String, Arc<CronJob>)>>,
     jobs: Informer<Job>,
     queue: WorkQueue<Key>,
     events: Recorder,
@@ -54,6 +58,7 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         events: Recorder::new(client.clone(), "cronjob-controller"),
         client: client.clone(),
         cronjobs: cronjobs.clone(),
+        written: Mutex::new(HashMap::new()),
         jobs: jobs.clone(),
         queue: WorkQueue::new(),
     });
@@ -110,6 +115,26 @@ impl Controller {
         }
     }
 
+    /// The cached CronJob, or the one this controller wrote if the cache has
+    /// not caught up with it yet.
+    fn current(&self, key: &Key, cached: Arc<CronJob>) -> Arc<CronJob> {
+        let Ok(mut written) = self.written.lock() else {
+            return cached;
+        };
+        match written.get(key) {
+            Some((stale, object))
+                if cached.metadata.resource_version.as_deref() == Some(stale.as_str()) =>
+            {
+                object.clone()
+            }
+            Some(_) => {
+                written.remove(key);
+                cached
+            }
+            None => cached,
+        }
+    }
+
     async fn record(
         &self,
         cronjob: &CronJob,
@@ -131,9 +156,13 @@ impl Controller {
     }
 
     async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
-        let Some(cronjob) = self.cronjobs.get(&key.0, &key.1) else {
+        let Some(cached) = self.cronjobs.get(&key.0, &key.1) else {
+            if let Ok(mut written) = self.written.lock() {
+                written.remove(key);
+            }
             return Ok(None);
         };
+        let cronjob = self.current(key, cached);
         let uid = cronjob.metadata.uid.clone().unwrap_or_default();
         let jobs: Vec<Arc<Job>> = self
             .jobs
@@ -230,8 +259,17 @@ impl Controller {
             let api: Api<CronJob> = Api::namespaced(self.client.clone(), &key.0);
             let mut updated = (*cronjob).clone();
             updated.status = Some(status);
-            api.replace_status(&key.1, &PostParams::default(), &updated)
+            let stale = updated
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default();
+            let written = api
+                .replace_status(&key.1, &PostParams::default(), &updated)
                 .await?;
+            if let Ok(mut map) = self.written.lock() {
+                map.insert(key.clone(), (stale, Arc::new(written)));
+            }
         }
         if created.is_none() {
             self.cleanup(&cronjob, &jobs, &job_api).await;

@@ -83,6 +83,11 @@ struct Controller {
     stripped: Mutex<HashSet<String>>,
     /// Jobs (by key) with pods whose Job is gone or is another one.
     orphaned: Mutex<HashSet<Key>>,
+    /// The Jobs as this controller last wrote their status, by key, with the
+    /// resourceVersion they replaced: until the cache moves past that
+    /// version, the written Job is the current one (a sync on a stale status
+    /// would miss pods already counted and released).
+    written: Mutex<HashMap<Key, (String, Arc<Job>)>>,
     /// Whether the caches hold their first lists.
     synced: AtomicBool,
 }
@@ -100,6 +105,7 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         backoff: Mutex::new(HashMap::new()),
         stripped: Mutex::new(HashSet::new()),
         orphaned: Mutex::new(HashSet::new()),
+        written: Mutex::new(HashMap::new()),
         synced: AtomicBool::new(false),
     });
     let mut job_notices = jobs.subscribe();
@@ -218,6 +224,26 @@ impl Controller {
         }
     }
 
+    /// The cached Job, or the one this controller wrote if the cache has not
+    /// caught up with it yet.
+    fn current(&self, key: &Key, cached: Arc<Job>) -> Arc<Job> {
+        let Ok(mut written) = self.written.lock() else {
+            return cached;
+        };
+        match written.get(key) {
+            Some((stale, job))
+                if cached.metadata.resource_version.as_deref() == Some(stale.as_str()) =>
+            {
+                job.clone()
+            }
+            Some(_) => {
+                written.remove(key);
+                cached
+            }
+            None => cached,
+        }
+    }
+
     /// Removes the tracking finalizer from pods of `key`'s name whose Job is
     /// gone or is another Job of the same name.
     async fn release_orphans(&self, key: &Key, uid: Option<&str>) -> Result<(), Error> {
@@ -302,11 +328,15 @@ impl Controller {
 
     /// One pass over a Job; returns when to look again, if it must.
     async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
-        let Some(job) = self.jobs.get(&key.0, &key.1) else {
+        let Some(cached) = self.jobs.get(&key.0, &key.1) else {
             self.expectations.forget(key);
+            if let Ok(mut written) = self.written.lock() {
+                written.remove(key);
+            }
             self.release_orphans(key, None).await?;
             return Ok(None);
         };
+        let job = self.current(key, cached);
         let uid = job.metadata.uid.clone().unwrap_or_default();
         let orphans = self
             .orphaned
@@ -674,8 +704,17 @@ impl Controller {
             let api: Api<Job> = Api::namespaced(self.client.clone(), &key.0);
             let mut updated = (*job).clone();
             updated.status = Some(status);
-            api.replace_status(&key.1, &PostParams::default(), &updated)
+            let stale = updated
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default();
+            let written = api
+                .replace_status(&key.1, &PostParams::default(), &updated)
                 .await?;
+            if let Ok(mut map) = self.written.lock() {
+                map.insert(key.clone(), (stale, Arc::new(written)));
+            }
         }
         for (type_, reason, note) in events {
             self.record(&job, type_, reason, "Sync", note).await;
