@@ -23,6 +23,9 @@ use common::{Key, TriggerTimes, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME};
 
 /// The annotation on Endpoints cut down to [`subsets::MAX_CAPACITY`].
 const OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacity";
+/// The label that marks Endpoints this controller manages (upstream 1.33).
+const MANAGED_BY_LABEL: &str = "endpoints.kubernetes.io/managed-by";
+const CONTROLLER_NAME: &str = "endpoint-controller";
 /// Endpoints of the leader-election records of other components are never
 /// cleaned up.
 const LEADER_ANNOTATION: &str = "control-plane.alpha.kubernetes.io/leader";
@@ -160,6 +163,7 @@ impl Controller {
         if let Some(current) = &current {
             let mut labels = current.metadata.labels.clone().unwrap_or_default();
             labels.remove(HEADLESS_LABEL);
+            labels.remove(MANAGED_BY_LABEL);
             let over = current
                 .metadata
                 .annotations
@@ -206,6 +210,7 @@ impl Controller {
         } else {
             labels.insert(HEADLESS_LABEL.to_string(), String::new());
         }
+        labels.insert(MANAGED_BY_LABEL.to_string(), CONTROLLER_NAME.to_string());
         metadata.annotations = (!annotations.is_empty()).then_some(annotations);
         metadata.labels = (!labels.is_empty()).then_some(labels);
         let object = Endpoints {

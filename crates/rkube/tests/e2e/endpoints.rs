@@ -114,6 +114,10 @@ fn exposed_deployment_gets_endpoints_and_slices_that_follow_scaling() {
         "{endpoints}"
     );
     assert_eq!(endpoints["metadata"]["labels"]["app"], "web");
+    assert_eq!(
+        endpoints["metadata"]["labels"]["endpoints.kubernetes.io/managed-by"],
+        "endpoint-controller"
+    );
     let address = &endpoints["subsets"][0]["addresses"][0];
     assert_eq!(address["targetRef"]["kind"], "Pod");
     assert!(address["nodeName"].is_string(), "{address}");
