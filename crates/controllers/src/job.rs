@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::{
-    Job, JobCondition, JobStatus, PodFailurePolicy, UncountedTerminatedPods,
+    Job, JobCondition, JobStatus, PodFailurePolicy, SuccessPolicy, UncountedTerminatedPods,
 };
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
@@ -59,6 +59,7 @@ const BACKOFF_MESSAGE: &str = "Job has reached the specified backoff limit";
 const DEADLINE_REASON: &str = "DeadlineExceeded";
 const DEADLINE_MESSAGE: &str = "Job was active longer than specified deadline";
 const POLICY_REASON: &str = "PodFailurePolicy";
+const SUCCESS_POLICY_REASON: &str = "SuccessPolicy";
 const COMPLETIONS_REASON: &str = "CompletionsReached";
 const COMPLETIONS_MESSAGE: &str = "Reached expected number of succeeded pods";
 
@@ -381,6 +382,14 @@ impl Controller {
         let suspended = spec.suspend == Some(true);
         // Pods being deleted count as failed (and are replaced) only once
         // they failed, with podReplacementPolicy Failed or a pod failure policy.
+        // Pods deleted once the Job met its success criteria are no failures.
+        let succeeding = finished_target(
+            job.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_deref())
+                .unwrap_or_default(),
+        )
+        .is_some_and(|f| f.success);
         let only_failed = spec.pod_replacement_policy.as_deref() == Some("Failed")
             || spec.pod_failure_policy.is_some();
 
@@ -466,9 +475,9 @@ impl Controller {
                     to_strip.push(pod.clone());
                 }
                 // Deleted before it finished: a failure, unless the Job's
-                // suspension deleted it.
+                // suspension or success deleted it.
                 _ if deleting && !only_failed => {
-                    if !suspended && (!indexed || valid_index(pod).is_some()) {
+                    if !suspended && !succeeding && (!indexed || valid_index(pod).is_some()) {
                         uncounted_failed.insert(uid);
                         new_failures += 1;
                     }
@@ -521,6 +530,19 @@ impl Controller {
                 } else {
                     requeue = Some(left);
                 }
+            }
+        }
+        if finished.is_none() && indexed {
+            if let Some(message) = spec
+                .success_policy
+                .as_ref()
+                .and_then(|p| success_policy_met(p, completions.unwrap_or(0), &succeeded_indexes))
+            {
+                finished = Some(Finish {
+                    success: true,
+                    reason: SUCCESS_POLICY_REASON.to_string(),
+                    message,
+                });
             }
         }
         if finished.is_none() {
@@ -1175,6 +1197,39 @@ fn policy_action(policy: Option<&PodFailurePolicy>, pod: &Pod) -> Option<(String
     None
 }
 
+/// The message of the first success policy rule the succeeded indexes meet
+/// (upstream's `matchSuccessPolicy`).
+fn success_policy_met(
+    policy: &SuccessPolicy,
+    completions: i32,
+    succeeded: &BTreeSet<i32>,
+) -> Option<String> {
+    if succeeded.is_empty() {
+        return None;
+    }
+    for (index, rule) in policy.rules.iter().enumerate() {
+        let met = match (&rule.succeeded_indexes, rule.succeeded_count) {
+            (Some(indexes), count) => {
+                let required = parse_intervals(Some(indexes), completions);
+                if required.is_empty() {
+                    continue;
+                }
+                let done = required.intersection(succeeded).count();
+                match count {
+                    Some(count) => done >= count.max(0) as usize,
+                    None => done == required.len(),
+                }
+            }
+            (None, Some(count)) => succeeded.len() >= count.max(0) as usize,
+            (None, None) => false,
+        };
+        if met {
+            return Some(format!("Matched rules at index {index}"));
+        }
+    }
+    None
+}
+
 /// What is left of `activeDeadlineSeconds` counted from `start`.
 fn deadline_left(start: Timestamp, deadline_seconds: i64, now: Timestamp) -> Duration {
     let end = start
@@ -1467,6 +1522,26 @@ mod tests {
         assert_eq!(action(&failed(7, false)).as_deref(), Some("Count"));
         assert_eq!(action(&failed(1, false)), None);
         assert_eq!(policy_action(None, &failed(42, false)), None);
+    }
+
+    #[test]
+    fn success_policy_rules() {
+        let policy: SuccessPolicy = serde_json::from_value(json!({"rules": [
+            {"succeededIndexes": "0-2,7", "succeededCount": 2},
+            {"succeededIndexes": "4-5"},
+            {"succeededCount": 5}
+        ]}))
+        .unwrap();
+        let met = |done: &[i32]| success_policy_met(&policy, 10, &set(done));
+        assert_eq!(met(&[]), None);
+        assert_eq!(met(&[0, 3]), None);
+        assert_eq!(met(&[0, 7]).as_deref(), Some("Matched rules at index 0"));
+        assert_eq!(met(&[4]), None);
+        assert_eq!(met(&[4, 5]).as_deref(), Some("Matched rules at index 1"));
+        assert_eq!(
+            met(&[3, 4, 6, 8, 9]).as_deref(),
+            Some("Matched rules at index 2")
+        );
     }
 
     #[test]
