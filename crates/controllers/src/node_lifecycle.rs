@@ -21,7 +21,7 @@ mod health;
 mod taints;
 mod zones;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -177,7 +177,7 @@ impl Controller {
     /// upstream's monitorNodeHealth: every node's health, then the zones.
     async fn monitor(&mut self) {
         let nodes = self.informers.nodes.list();
-        let names: Vec<String> = nodes
+        let names: HashSet<String> = nodes
             .iter()
             .filter_map(|n| n.metadata.name.clone())
             .collect();
@@ -196,16 +196,20 @@ impl Controller {
                 }
             };
             let status = node.status.as_ref();
-            let ready = health::condition(status.and_then(|s| s.conditions.as_ref()), "Ready");
+            let ready =
+                health::condition(status.and_then(|s| s.conditions.as_ref()), "Ready").cloned();
             let zone = zones::zone_of(node.metadata.labels.as_ref());
             let counts = zone_readiness.entry(zone.clone()).or_default();
-            if ready.is_some_and(|c| c.status == "True") {
+            if ready.as_ref().is_some_and(|c| c.status == "True") {
                 counts.0 += 1;
             } else {
                 counts.1 += 1;
             }
-            self.no_schedule_taints(&node).await;
-            self.no_execute_taints(&node, &zone, ready).await;
+            let node = match self.no_schedule_taints(&node).await {
+                Some(written) => Arc::new(written),
+                None => node.clone(),
+            };
+            self.no_execute_taints(&node, &zone, ready.as_ref()).await;
         }
         self.handle_disruption(&zone_readiness).await;
     }
@@ -386,7 +390,8 @@ impl Controller {
     // ----- taints -----
 
     /// The NoSchedule taints that mirror the node's conditions.
-    async fn no_schedule_taints(&self, node: &Node) {
+    /// Returns the node as written, if it was.
+    async fn no_schedule_taints(&self, node: &Node) -> Option<Node> {
         let conditions = node
             .status
             .as_ref()
@@ -399,9 +404,12 @@ impl Controller {
             .unwrap_or(false);
         let wanted = taints::no_schedule_keys(&conditions, unschedulable);
         let current = node_taints(node);
-        if let Some(next) = taints::reconcile_no_schedule(&current, &wanted, Timestamp::now()) {
-            if let Err(error) = self.write_taints(node, &next).await {
+        let next = taints::reconcile_no_schedule(&current, &wanted, Timestamp::now())?;
+        match self.write_taints(node, &next).await {
+            Ok(written) => written,
+            Err(error) => {
                 tracing::debug!(node = ?node.metadata.name, %error, "node lifecycle: NoSchedule taints not written");
+                None
             }
         }
     }
@@ -496,7 +504,7 @@ impl Controller {
                 continue;
             };
             match self.write_taints(&node, &next).await {
-                Ok(()) => {
+                Ok(_) => {
                     tracing::info!(node = %name, taint = key, "node lifecycle: NoExecute taint added")
                 }
                 Err(error) => {
@@ -569,9 +577,10 @@ impl Controller {
     }
 
     /// Replaces the node's taints, guarded by the resourceVersion read.
-    async fn write_taints(&self, node: &Node, next: &[Taint]) -> Result<(), Error> {
+    /// Replaces the node's taints; returns the node as written.
+    async fn write_taints(&self, node: &Node, next: &[Taint]) -> Result<Option<Node>, Error> {
         let Some(name) = node.metadata.name.as_deref() else {
-            return Ok(());
+            return Ok(None);
         };
         let mut ops = guards(&node.metadata);
         let present = node.spec.as_ref().and_then(|s| s.taints.as_ref()).is_some();
@@ -587,9 +596,10 @@ impl Controller {
             ops.push(json!({"op": if present { "replace" } else { "add" }, "path": "/spec/taints", "value": next}));
         }
         let api: Api<Node> = Api::all(self.client.clone());
-        api.patch(name, &PatchParams::default(), &json_patch(ops)?)
+        let written = api
+            .patch(name, &PatchParams::default(), &json_patch(ops)?)
             .await?;
-        Ok(())
+        Ok(Some(written))
     }
 
     // ----- notices -----
@@ -616,7 +626,7 @@ impl Controller {
                             != new.spec.as_ref().and_then(|s| s.unschedulable)
                 });
                 if conditions_changed {
-                    self.no_schedule_taints(&new).await;
+                    let _ = self.no_schedule_taints(&new).await;
                 }
             }
             Notice::Deleted(node) => {
