@@ -60,6 +60,13 @@ const DEADLINE_REASON: &str = "DeadlineExceeded";
 const DEADLINE_MESSAGE: &str = "Job was active longer than specified deadline";
 const POLICY_REASON: &str = "PodFailurePolicy";
 const SUCCESS_POLICY_REASON: &str = "SuccessPolicy";
+const MAX_FAILED_INDEXES_REASON: &str = "MaxFailedIndexesExceeded";
+const MAX_FAILED_INDEXES_MESSAGE: &str =
+    "Job has exceeded the specified maximal number of failed indexes";
+const FAILED_INDEXES_REASON: &str = "FailedIndexes";
+const FAILED_INDEXES_MESSAGE: &str = "Job has failed indexes";
+/// The annotation with the number of earlier failures of a pod's index.
+pub const INDEX_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-failure-count";
 const COMPLETIONS_REASON: &str = "CompletionsReached";
 const COMPLETIONS_MESSAGE: &str = "Reached expected number of succeeded pods";
 
@@ -434,6 +441,15 @@ impl Controller {
             (true, Some(c)) => parse_intervals(old_status.completed_indexes.as_deref(), c),
             _ => BTreeSet::new(),
         };
+        // backoffLimitPerIndex: indexes that failed for good.
+        let per_index = match (indexed, spec.backoff_limit_per_index) {
+            (true, Some(limit)) => Some(limit),
+            _ => None,
+        };
+        let mut failed_indexes = match (per_index, completions) {
+            (Some(_), Some(c)) => parse_intervals(old_status.failed_indexes.as_deref(), c),
+            _ => BTreeSet::new(),
+        };
 
         // Newly finished pods go into the uncounted lists.
         let mut to_strip: Vec<Arc<Pod>> = Vec::new();
@@ -466,11 +482,19 @@ impl Controller {
                     to_strip.push(pod.clone());
                 }
                 "Failed" => {
-                    let counts = policy_action(spec.pod_failure_policy.as_ref(), pod)
-                        .is_none_or(|(action, _)| action != "Ignore");
+                    let action = policy_action(spec.pod_failure_policy.as_ref(), pod)
+                        .map(|(action, _)| action);
+                    let counts = action.as_deref() != Some("Ignore");
                     if counts && (!indexed || valid_index(pod).is_some()) {
                         uncounted_failed.insert(uid);
                         new_failures += 1;
+                        if let (Some(limit), Some(ix)) = (per_index, valid_index(pod)) {
+                            let exhausted = index_failure_count(pod) + 1 > limit
+                                || action.as_deref() == Some("FailIndex");
+                            if exhausted && !succeeded_indexes.contains(&ix) {
+                                failed_indexes.insert(ix);
+                            }
+                        }
                     }
                     to_strip.push(pod.clone());
                 }
@@ -487,6 +511,12 @@ impl Controller {
             }
         }
         let backoff = self.update_backoff(&uid, new_success, new_failures);
+        // Per index, the backoff runs from each index's own last failure.
+        let backoff = if per_index.is_some() {
+            Duration::ZERO
+        } else {
+            backoff
+        };
 
         let mut active_pods: Vec<Arc<Pod>> =
             pods.iter().filter(|p| is_active(p)).cloned().collect();
@@ -521,6 +551,24 @@ impl Controller {
                 finished = Some(Finish::failure(POLICY_REASON, &message));
             } else if failed_total > backoff_limit || past_backoff_on_failure(&spec, &active_pods) {
                 finished = Some(Finish::failure(BACKOFF_REASON, BACKOFF_MESSAGE));
+            } else if per_index.is_some()
+                && spec
+                    .max_failed_indexes
+                    .is_some_and(|max| failed_indexes.len() as i64 > i64::from(max))
+            {
+                finished = Some(Finish::failure(
+                    MAX_FAILED_INDEXES_REASON,
+                    MAX_FAILED_INDEXES_MESSAGE,
+                ));
+            } else if per_index.is_some()
+                && !failed_indexes.is_empty()
+                && (failed_indexes.len() + succeeded_indexes.len()) as i64
+                    >= i64::from(completions.unwrap_or(0))
+            {
+                finished = Some(Finish::failure(
+                    FAILED_INDEXES_REASON,
+                    FAILED_INDEXES_MESSAGE,
+                ));
             } else if let (Some(deadline), Some(start), false) =
                 (spec.active_deadline_seconds, &start_time, suspended)
             {
@@ -584,13 +632,22 @@ impl Controller {
             } else {
                 0
             };
+            let index_state = Indexes {
+                done: succeeded_indexes.union(&failed_indexes).copied().collect(),
+                failures: if per_index.is_some() {
+                    index_failures(&pods, spec.pod_failure_policy.as_ref())
+                } else {
+                    HashMap::new()
+                },
+                per_index: per_index.is_some(),
+            };
             let (c, d, wait) = self
                 .manage(
                     &job,
                     &active_pods,
                     terminating_now,
-                    succeeded_total,
-                    &succeeded_indexes,
+                    succeeded_total + failed_indexes.len() as i32,
+                    &index_state,
                     backoff,
                 )
                 .await?;
@@ -713,7 +770,11 @@ impl Controller {
             start_time,
             completion_time,
             completed_indexes: completed_indexes.filter(|c| !c.is_empty()),
-            failed_indexes: old_status.failed_indexes.clone(),
+            failed_indexes: if per_index.is_some() {
+                Some(format_intervals(&failed_indexes))
+            } else {
+                old_status.failed_indexes.clone()
+            },
             conditions: (!conditions.is_empty()).then_some(conditions),
             uncounted_terminated_pods: Some(UncountedTerminatedPods {
                 succeeded: (!uncounted_succeeded.is_empty())
@@ -780,9 +841,10 @@ impl Controller {
         active: &[Arc<Pod>],
         terminating: usize,
         succeeded: i32,
-        succeeded_indexes: &BTreeSet<i32>,
+        index_state: &Indexes,
         backoff: Duration,
     ) -> Result<(usize, usize, Option<Duration>), Error> {
+        let succeeded_indexes = &index_state.done;
         let key = &key_of(&job.metadata);
         let spec = job.spec.clone().unwrap_or_default();
         let parallelism = spec.parallelism.unwrap_or(1).max(0);
@@ -834,10 +896,24 @@ impl Controller {
             return Ok((0, 0, Some(backoff)));
         }
         let count = (want - keep.len() - terminating).min(MAX_CREATE_DELETE);
+        let mut held: Option<Duration> = None;
         let indexes: Vec<Option<i32>> = if indexed {
             let taken: HashSet<i32> = keep.iter().filter_map(|p| completion_index(p)).collect();
+            let since_now = |at: Timestamp| {
+                Duration::from_millis((now.as_millisecond() - at.as_millisecond()).max(0) as u64)
+            };
             (0..spec.completions.unwrap_or(0))
                 .filter(|ix| !taken.contains(ix) && !succeeded_indexes.contains(ix))
+                .filter(|ix| match index_state.failures.get(ix) {
+                    Some((count, at)) => {
+                        let left = backoff_remaining(*count as u32, since_now(*at));
+                        if !left.is_zero() {
+                            held = Some(held.map_or(left, |h| h.min(left)));
+                        }
+                        left.is_zero()
+                    }
+                    None => true,
+                })
                 .take(count)
                 .map(Some)
                 .collect()
@@ -854,7 +930,14 @@ impl Controller {
         while sent < indexes.len() && !failed {
             let chunk = &indexes[sent..(sent + batch).min(indexes.len())];
             let results = futures::future::join_all(chunk.iter().map(|ix| {
-                let pod = pod_for(job, *ix);
+                let mut pod = pod_for(job, *ix);
+                if let (true, Some(ix)) = (index_state.per_index, ix) {
+                    let count = index_state.failures.get(ix).map_or(0, |f| f.0);
+                    pod.metadata
+                        .annotations
+                        .get_or_insert_with(BTreeMap::new)
+                        .insert(INDEX_FAILURE_COUNT.to_string(), count.to_string());
+                }
                 let api = api.clone();
                 let params = params.clone();
                 async move { api.create(&params, &pod).await }
@@ -898,7 +981,8 @@ impl Controller {
         for _ in sent..indexes.len() {
             self.expectations.creation_observed(key);
         }
-        Ok((created, 0, failed.then_some(RETRY)))
+        let wait = if failed { Some(RETRY) } else { held };
+        Ok((created, 0, wait))
     }
 
     /// Deletes pods (expecting the deletions when `key` is given); returns
@@ -1230,6 +1314,68 @@ fn success_policy_met(
     None
 }
 
+/// What creating pods of an Indexed Job needs to know.
+#[derive(Default)]
+struct Indexes {
+    /// Indexes succeeded or failed for good: no more pods.
+    done: BTreeSet<i32>,
+    /// backoffLimitPerIndex: each index's failures and when the last was.
+    failures: HashMap<i32, (i32, Timestamp)>,
+    per_index: bool,
+}
+
+/// The failures a pod's index had before it (its annotation).
+fn index_failure_count(pod: &Pod) -> i32 {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0)
+        .max(0)
+}
+
+/// When a failed pod finished: its containers' latest finish, else now.
+fn finished_at(pod: &Pod) -> Timestamp {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .map(|t| t.0)
+        .max()
+        .unwrap_or_else(Timestamp::now)
+}
+
+/// Per index, the failures so far (the highest count among its failed pods)
+/// and when the last of them failed; failures a pod failure policy ignores
+/// do not count.
+fn index_failures(
+    pods: &[Arc<Pod>],
+    policy: Option<&PodFailurePolicy>,
+) -> HashMap<i32, (i32, Timestamp)> {
+    let mut failures: HashMap<i32, (i32, Timestamp)> = HashMap::new();
+    for pod in pods.iter().filter(|p| phase(p) == "Failed") {
+        let Some(ix) = completion_index(pod) else {
+            continue;
+        };
+        if policy_action(policy, pod).is_some_and(|(action, _)| action == "Ignore") {
+            continue;
+        }
+        let entry = (index_failure_count(pod) + 1, finished_at(pod));
+        failures
+            .entry(ix)
+            .and_modify(|known| {
+                if entry > *known {
+                    *known = entry;
+                }
+            })
+            .or_insert(entry);
+    }
+    failures
+}
+
 /// What is left of `activeDeadlineSeconds` counted from `start`.
 fn deadline_left(start: Timestamp, deadline_seconds: i64, now: Timestamp) -> Duration {
     let end = start
@@ -1542,6 +1688,36 @@ mod tests {
             met(&[3, 4, 6, 8, 9]).as_deref(),
             Some("Matched rules at index 2")
         );
+    }
+
+    #[test]
+    fn index_failures_take_the_latest_count() {
+        let failed = |ix: i32, count: Option<i32>, at: &str| -> Arc<Pod> {
+            let mut annotations = json!({COMPLETION_INDEX: ix.to_string()});
+            if let Some(count) = count {
+                annotations[INDEX_FAILURE_COUNT] = json!(count.to_string());
+            }
+            Arc::new(
+                serde_json::from_value(json!({
+                    "metadata": {"annotations": annotations},
+                    "status": {"phase": "Failed", "containerStatuses": [{
+                        "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                        "state": {"terminated": {"exitCode": 1, "finishedAt": at}}
+                    }]}
+                }))
+                .unwrap(),
+            )
+        };
+        let pods = vec![
+            failed(0, None, "2026-01-01T10:00:00Z"),
+            failed(0, Some(1), "2026-01-01T10:00:30Z"),
+            failed(2, Some(0), "2026-01-01T10:00:10Z"),
+        ];
+        let failures = index_failures(&pods, None);
+        let at = |t: &str| t.parse::<Timestamp>().unwrap();
+        assert_eq!(failures[&0], (2, at("2026-01-01T10:00:30Z")));
+        assert_eq!(failures[&2], (1, at("2026-01-01T10:00:10Z")));
+        assert!(!failures.contains_key(&1));
     }
 
     #[test]

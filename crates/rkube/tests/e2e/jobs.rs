@@ -381,6 +381,17 @@ fn jobs_fail_on_backoff_limit_and_active_deadline() {
         "{seen}"
     );
 
+    // Indexes that fail for good with backoffLimitPerIndex.
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        &job(
+            "fail",
+            "perindex",
+            "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n  backoffLimitPerIndex: 0\n",
+            Some(1),
+            0,
+        ),
+    );
     c.ok(&[
         "wait",
         "--for=condition=failed",
@@ -399,6 +410,24 @@ fn jobs_fail_on_backoff_limit_and_active_deadline() {
         fatal.starts_with("PodFailurePolicy|Container main for pod fail/fatal-")
             && fatal.ends_with("failed with exit code 42 matching FailJob rule at index 0|1"),
         "{fatal}"
+    );
+
+    c.ok(&[
+        "wait",
+        "--for=condition=failed",
+        "job/perindex",
+        "-n",
+        "fail",
+        "--timeout=60s",
+    ]);
+    assert_eq!(
+        c.jsonpath(
+            "fail",
+            "job",
+            "perindex",
+            "{.status.failedIndexes}|{.status.failed}|{.status.conditions[?(@.type==\"Failed\")].reason}|{.status.conditions[?(@.type==\"Failed\")].message}"
+        ),
+        "0-2|3|FailedIndexes|Job has failed indexes"
     );
 
     c.ok(&[
