@@ -39,6 +39,7 @@ pub mod openapi;
 pub mod patch;
 pub mod printing;
 pub mod protobuf;
+pub mod quota;
 pub mod resource;
 pub mod schema;
 pub mod selector;

@@ -50,6 +50,7 @@ pub async fn ensure(state: &State) -> Result<(), store::StoreError> {
         "status": {"loadBalancer": {}},
     });
     create_if_absent(state, "services", "default", "kubernetes", service).await?;
+    crate::admission::priority::ensure_system_classes(state).await?;
     for role in api::bootstrap_policy::cluster_roles() {
         reconcile(state, "clusterroles", role, &now, reconcile_role).await?;
     }

@@ -226,6 +226,19 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
             }
             list.push(entry);
         }
+        // The eviction operation (kubectl drain looks for it to evict
+        // within disruption budgets rather than delete).
+        if r.group.is_empty() && r.plural == "pods" {
+            list.push(json!({
+                "name": "pods/eviction",
+                "singularName": "",
+                "namespaced": true,
+                "group": "policy",
+                "version": "v1",
+                "kind": "Eviction",
+                "verbs": ["create"],
+            }));
+        }
     }
     if list.is_empty() {
         return None;

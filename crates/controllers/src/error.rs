@@ -14,6 +14,8 @@ pub enum Error {
     },
     #[error("encoding a request: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("leader election lost")]
+    LeaderElectionLost,
 }
 
 impl Error {

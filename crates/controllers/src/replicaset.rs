@@ -788,6 +788,20 @@ impl Expectations {
         }
     }
 
+    /// Expects both `count` creations and the deletions of `uids`.
+    pub(crate) fn expect(&self, key: &Key, count: usize, uids: &[String]) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(
+                key.clone(),
+                Pending {
+                    creations: count as i64,
+                    deletions: uids.iter().cloned().collect(),
+                    since: Instant::now(),
+                },
+            );
+        }
+    }
+
     pub(crate) fn creation_observed(&self, key: &Key) {
         if let Ok(mut pending) = self.pending.lock() {
             if let Some(p) = pending.get_mut(key) {

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -37,6 +38,8 @@ pub enum Command {
     BenchDeployment(BenchDeploymentArgs),
     /// Run the scheduler alone against an API server.
     Scheduler(SchedulerArgs),
+    /// Run every controller alone against an API server (kube-controller-manager).
+    ControllerManager(ControllerManagerArgs),
     /// Register fake nodes that keep their leases and run bound pods without
     /// containers (like kubemark/KWOK), against any API server.
     HollowNodes(HollowNodesArgs),
@@ -72,6 +75,91 @@ pub struct ControlPlaneArgs {
     /// Hollow nodes to run in process (`rkube server` only).
     #[arg(long, default_value_t = 0)]
     pub hollow_nodes: u32,
+    /// How long a node may go without renewing its Lease or posting status
+    /// before the node lifecycle controller marks it Unknown (`rkube server`).
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: Duration,
+    #[command(flatten)]
+    pub leader_election: LeaderElectionArgs,
+}
+
+/// Leader election of a control-plane component (upstream's flags).
+#[derive(Debug, Args, Clone)]
+pub struct LeaderElectionArgs {
+    /// Run only while holding the component's Lease in kube-system, so that
+    /// several copies can run for availability.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+    /// How long non-leaders wait after the last renewal they saw before taking over.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+    /// How long the leader keeps trying to renew before it stops leading.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+    /// How often candidates try to acquire and the leader renews.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: Duration,
+    /// The Lease's name [default: kube-controller-manager, kube-scheduler]
+    /// (a second scheduler with its own profiles needs its own).
+    #[arg(long)]
+    pub leader_elect_resource_name: Option<String>,
+    /// The Lease's namespace.
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ControllerManagerArgs {
+    /// The kubeconfig to reach the API server with.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: PathBuf,
+    /// The cluster CA (PEM) published as kube-root-ca.crt [default: the
+    /// kubeconfig's certificate authority].
+    #[arg(long)]
+    pub root_ca_file: Option<PathBuf>,
+    /// How long a node may go without renewing its Lease or posting status
+    /// before it is marked Unknown.
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: Duration,
+    #[command(flatten)]
+    pub leader_election: LeaderElectionArgs,
+}
+
+/// A Go-style duration: `40s`, `500ms`, `1m30s`, `2h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string());
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("empty duration".to_string());
+    }
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("duration {text:?} lacks a unit"))?;
+        let number: f64 = rest[..number_end]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}"))?;
+        rest = &rest[number_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            unit => return Err(format!("unknown unit {unit:?} in duration {text:?}")),
+        };
+        total += number * factor;
+        rest = &rest[unit_end..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +184,10 @@ pub struct HollowNodesArgs {
     pub client_certificate: Option<PathBuf>,
     #[arg(long)]
     pub client_key: Option<PathBuf>,
+    /// `spec.leaseDurationSeconds` of the node Leases; they are renewed every
+    /// quarter of it (the kubelet's nodeLeaseDurationSeconds).
+    #[arg(long, default_value_t = 40)]
+    pub node_lease_duration_seconds: u32,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +198,8 @@ pub struct SchedulerArgs {
     /// A KubeSchedulerConfiguration file (profiles, plugins, score weights).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub leader_election: LeaderElectionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -193,4 +287,50 @@ pub enum BenchStore {
     Etcd,
     /// Embedded, then etcd.
     Both,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("40s"), Ok(Duration::from_secs(40)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn leader_election_flags() {
+        let cli = Cli::try_parse_from([
+            "rkube",
+            "controller-manager",
+            "--kubeconfig",
+            "k",
+            "--leader-elect=false",
+            "--leader-elect-lease-duration",
+            "4s",
+        ])
+        .expect("parses");
+        let Command::ControllerManager(args) = cli.command else {
+            panic!("controller-manager");
+        };
+        assert!(!args.leader_election.leader_elect);
+        assert_eq!(
+            args.leader_election.leader_elect_lease_duration,
+            Duration::from_secs(4)
+        );
+        assert_eq!(args.node_monitor_grace_period, Duration::from_secs(40));
+        let cli =
+            Cli::try_parse_from(["rkube", "scheduler", "--kubeconfig", "k", "--leader-elect"])
+                .expect("parses");
+        let Command::Scheduler(args) = cli.command else {
+            panic!("scheduler");
+        };
+        assert!(args.leader_election.leader_elect);
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use store::Store;
 
-use crate::cli::{Cli, Command, ControlPlaneArgs};
+use crate::cli::{Cli, Command, ControlPlaneArgs, ControllerManagerArgs, LeaderElectionArgs};
 
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
@@ -31,7 +31,14 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
         Command::BenchScheduler(args) => runtime.block_on(crate::bench::scheduler::run(args)),
         Command::BenchDeployment(args) => runtime.block_on(crate::bench::deployment::run(args)),
-        Command::Scheduler(args) => runtime.block_on(scheduler_alone(args.kubeconfig, args.config)),
+        Command::Scheduler(args) => runtime.block_on(scheduler_alone(
+            args.kubeconfig,
+            args.config,
+            election(&args.leader_election, "kube-scheduler"),
+            Stop::on_signal(),
+            true,
+        )),
+        Command::ControllerManager(args) => runtime.block_on(controller_manager(args)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
     }
 }
@@ -94,6 +101,7 @@ enum Components {
 }
 
 async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result<()> {
+    check_election(&election(&args.leader_election, "kube-controller-manager"))?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -124,22 +132,32 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         server.kubeconfig_path().display()
     );
     // The controllers reach the API server as any client does: through the
-    // kubeconfig, over HTTPS.
+    // kubeconfig, over HTTPS. With leader election they run only while this
+    // server holds the kube-controller-manager Lease (several servers on one
+    // etcd take turns). A lost lease ends the server with an error, as it
+    // ends upstream's components (and k3s): the controllers' background
+    // tasks cannot be trusted to have stopped otherwise.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (fatal_tx, mut fatal_rx) = tokio::sync::mpsc::unbounded_channel::<anyhow::Error>();
+    let stop = Stop(stop_rx);
+    let identity = server_identity(&data_dir);
     let controllers = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
         let config = controllers::Config {
             root_ca_pem: std::fs::read_to_string(data_dir.join("tls/ca.crt")).ok(),
+            leader_election: election(&args.leader_election, "kube-controller-manager")
+                .map(|e| with_identity(e, &identity)),
+            node_monitor_grace_period: Some(args.node_monitor_grace_period),
         };
+        let stop = stop.clone();
+        let fatal = fatal_tx.clone();
         tokio::spawn(async move {
-            let client = match controllers::client_from_kubeconfig(&kubeconfig).await {
-                Ok(client) => client,
-                Err(error) => {
-                    tracing::error!(%error, "controller manager: no API client");
-                    return;
+            if let Err(error) = controller_manager_loop(&kubeconfig, config, stop).await {
+                if error.downcast_ref::<LeaseLost>().is_some() {
+                    let _ = fatal.send(error);
+                } else {
+                    tracing::error!("controller manager stopped: {error:#}");
                 }
-            };
-            if let Err(error) = controllers::run(client, config, std::future::pending()).await {
-                tracing::error!(%error, "controller manager stopped");
             }
         })
     });
@@ -159,30 +177,59 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     });
     let scheduler = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
+        let election =
+            election(&args.leader_election, "kube-scheduler").map(|e| with_identity(e, &identity));
+        let stop = stop.clone();
+        let fatal = fatal_tx.clone();
         tokio::spawn(async move {
-            if let Err(error) = scheduler_alone(kubeconfig, None).await {
-                tracing::error!(%error, "scheduler stopped");
+            if let Err(error) = scheduler_alone(kubeconfig, None, election, stop, false).await {
+                if error.downcast_ref::<LeaseLost>().is_some() {
+                    let _ = fatal.send(error);
+                } else {
+                    tracing::error!("scheduler stopped: {error:#}");
+                }
             }
         })
     });
+    drop(fatal_tx);
+    let failure = Arc::new(std::sync::Mutex::new(None));
+    let failed = failure.clone();
     let shutdown = async move {
-        shutdown_signal().await;
-        if let Some(scheduler) = scheduler {
-            scheduler.abort();
+        tokio::select! {
+            () = shutdown_signal() => {}
+            Some(error) = fatal_rx.recv() => {
+                tracing::error!("{error:#}; stopping");
+                if let Ok(mut failed) = failed.lock() {
+                    *failed = Some(error);
+                }
+            }
         }
         if let Some(hollow) = hollow {
             hollow.abort();
         }
-        // Stop the controllers first so their watches do not hold the drain.
-        if let Some(controllers) = controllers {
-            controllers.abort();
+        // The scheduler and the controllers stop first (releasing their
+        // leases while the API server still serves), so that their watches
+        // do not hold the drain.
+        let _ = stop_tx.send(true);
+        for task in [scheduler, controllers].into_iter().flatten() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
     };
     server
         .serve(shutdown, Duration::from_secs(args.shutdown_grace_seconds))
         .await;
     tracing::info!("stopped");
-    Ok(())
+    let failure = failure.lock().ok().and_then(|mut f| f.take());
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// `rkube hollow-nodes`: fake nodes against any API server, until a signal.
@@ -195,8 +242,12 @@ async fn hollow_nodes(args: crate::cli::HollowNodesArgs) -> Result<()> {
         client_key: args.client_key,
         insecure_skip_tls_verify: false,
     };
+    let lease_seconds = args.node_lease_duration_seconds.max(1);
     let options = kubelet::hollow::Options {
         name_prefix: args.name_prefix,
+        lease_duration_seconds: i32::try_from(lease_seconds).unwrap_or(i32::MAX),
+        // The kubelet renews its lease every quarter of its duration.
+        lease_renew_interval: Duration::from_secs(u64::from(lease_seconds)) / 4,
         ..Default::default()
     };
     run_hollow_nodes(connection, args.count, options, shutdown_signal()).await
@@ -232,9 +283,151 @@ async fn run_hollow_nodes(
     }
 }
 
-/// Runs the scheduler against the API server of `kubeconfig` until a signal,
-/// with the profiles of the `config` file if one is given.
-async fn scheduler_alone(kubeconfig: PathBuf, config: Option<PathBuf>) -> Result<()> {
+/// A stop signal many tasks can wait for.
+#[derive(Clone)]
+struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    /// A stop on the first SIGTERM or SIGINT.
+    fn on_signal() -> Stop {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        Stop(rx)
+    }
+
+    async fn wait(mut self) {
+        let _ = self.0.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// A component lost its leader lease: it must stop acting at once (upstream
+/// components exit with "leaderelection lost").
+#[derive(Debug)]
+struct LeaseLost(&'static str);
+
+impl std::fmt::Display for LeaseLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: leaderelection lost", self.0)
+    }
+}
+
+impl std::error::Error for LeaseLost {}
+
+/// The leader election of `lease` in kube-system, if the flags ask for it.
+fn election(args: &LeaderElectionArgs, lease: &str) -> Option<controllers::leader::Config> {
+    args.leader_elect.then(|| controllers::leader::Config {
+        namespace: args.leader_elect_resource_namespace.clone(),
+        lease_duration: args.leader_elect_lease_duration,
+        renew_deadline: args.leader_elect_renew_deadline,
+        retry_period: args.leader_elect_retry_period,
+        ..controllers::leader::Config::new(
+            args.leader_elect_resource_name.as_deref().unwrap_or(lease),
+        )
+    })
+}
+
+/// The leader election identity of `rkube server`: `<hostname>_<uuid>`
+/// kept in the data directory, so that a server restarted on the same data
+/// finds its own leases and takes them back at once instead of waiting for
+/// them to expire (servers sharing an etcd have their own data directories,
+/// hence their own identities).
+fn server_identity(data_dir: &std::path::Path) -> String {
+    let path = data_dir.join("leader-election-identity");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = text.trim();
+        if !text.is_empty() {
+            return text.to_string();
+        }
+    }
+    let identity = controllers::leader::identity();
+    if let Err(error) = std::fs::write(&path, format!("{identity}\n")) {
+        tracing::warn!(%error, "leader election identity not saved");
+    }
+    identity
+}
+
+fn with_identity(
+    election: controllers::leader::Config,
+    identity: &str,
+) -> controllers::leader::Config {
+    controllers::leader::Config {
+        identity: identity.to_string(),
+        ..election
+    }
+}
+
+/// Checks client-go's constraints on the leader election timings.
+fn check_election(election: &Option<controllers::leader::Config>) -> Result<()> {
+    if let Some(e) = election {
+        if e.lease_duration <= e.renew_deadline {
+            bail!(
+                "--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline"
+            );
+        }
+        if e.renew_deadline.as_secs_f64() <= 1.2 * e.retry_period.as_secs_f64() {
+            bail!("--leader-elect-renew-deadline must be greater than 1.2 times --leader-elect-retry-period");
+        }
+    }
+    Ok(())
+}
+
+/// `rkube controller-manager`: every controller against the API server of
+/// the kubeconfig, until a signal; a lost leader lease ends it with an error.
+async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
+    let root_ca_pem = match &args.root_ca_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => controllers::root_ca_from_kubeconfig(&args.kubeconfig)
+            .await
+            .with_context(|| format!("reading {}", args.kubeconfig.display()))?,
+    };
+    let config = controllers::Config {
+        root_ca_pem,
+        leader_election: election(&args.leader_election, "kube-controller-manager"),
+        node_monitor_grace_period: Some(args.node_monitor_grace_period),
+    };
+    check_election(&config.leader_election)?;
+    if let Some(e) = &config.leader_election {
+        eprintln!(
+            "rkube: controller manager {} campaigning for {}/{}",
+            e.identity, e.namespace, e.name
+        );
+    }
+    controller_manager_loop(&args.kubeconfig, config, Stop::on_signal()).await
+}
+
+/// Runs the controllers until `stop`; a lost lease is a [`LeaseLost`] error.
+async fn controller_manager_loop(
+    kubeconfig: &std::path::Path,
+    config: controllers::Config,
+    stop: Stop,
+) -> Result<()> {
+    let client = controllers::client_from_kubeconfig(kubeconfig)
+        .await
+        .with_context(|| format!("reading {}", kubeconfig.display()))?;
+    match controllers::run(client, config, stop.wait()).await {
+        Err(controllers::Error::LeaderElectionLost) => {
+            Err(anyhow::Error::new(LeaseLost("controller manager")))
+        }
+        result => result.context("controller manager"),
+    }
+}
+
+/// Runs the scheduler against the API server of `kubeconfig` until `stop`,
+/// with the profiles of the `config` file if one is given, while holding
+/// the kube-scheduler lease when `election` is set.
+async fn scheduler_alone(
+    kubeconfig: PathBuf,
+    config: Option<PathBuf>,
+    election: Option<controllers::leader::Config>,
+    stop: Stop,
+    announce: bool,
+) -> Result<()> {
+    check_election(&election)?;
     let mut scheduler_config = scheduler::Config::default();
     if let Some(path) = config {
         let text = std::fs::read_to_string(&path)
@@ -245,9 +438,32 @@ async fn scheduler_alone(kubeconfig: PathBuf, config: Option<PathBuf>) -> Result
     let client = controllers::client_for(&kubeconfig, "kube-scheduler")
         .await
         .with_context(|| format!("reading {}", kubeconfig.display()))?;
-    scheduler::run(client, scheduler_config, shutdown_signal())
+    let Some(election) = election else {
+        return scheduler::run(client, scheduler_config, stop.wait())
+            .await
+            .context("scheduler");
+    };
+    if announce {
+        eprintln!(
+            "rkube: scheduler {} campaigning for {}/{}",
+            election.identity, election.namespace, election.name
+        );
+    }
+    let work = || {
+        Box::pin(scheduler::run(
+            client.clone(),
+            scheduler_config.clone(),
+            std::future::pending(),
+        ))
+    };
+    let outcome = controllers::leader::run(client.clone(), election, stop.wait(), work)
         .await
-        .context("scheduler")
+        .context("scheduler leader election")?;
+    match outcome {
+        controllers::leader::Outcome::Finished(result) => result.context("scheduler"),
+        controllers::leader::Outcome::Shutdown => Ok(()),
+        controllers::leader::Outcome::Lost => Err(anyhow::Error::new(LeaseLost("scheduler"))),
+    }
 }
 
 /// Completes on the first SIGTERM or SIGINT.

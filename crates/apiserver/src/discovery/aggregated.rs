@@ -129,7 +129,7 @@ fn resource_entry(r: &ResourceInfo) -> Value {
     if !r.categories.is_empty() {
         entry["categories"] = json!(r.categories);
     }
-    let subresources: Vec<Value> = r
+    let mut subresources: Vec<Value> = r
         .subresources
         .iter()
         .map(|sub| {
@@ -148,6 +148,13 @@ fn resource_entry(r: &ResourceInfo) -> Value {
             })
         })
         .collect();
+    if r.group.is_empty() && r.plural == "pods" {
+        subresources.push(json!({
+            "subresource": "eviction",
+            "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"},
+            "verbs": ["create"],
+        }));
+    }
     if !subresources.is_empty() {
         entry["subresources"] = json!(subresources);
     }

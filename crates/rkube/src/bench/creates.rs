@@ -34,7 +34,22 @@ pub async fn namespace(client: &Client, name: &str) -> Result<()> {
     client
         .create("/api/v1/namespaces", Bytes::from(body.to_string()))
         .await
-        .with_context(|| format!("creating namespace {name}"))
+        .with_context(|| format!("creating namespace {name}"))?;
+    // Pods need their namespace's `default` service account (ServiceAccount
+    // admission), which only the controller manager creates: an API server
+    // measured alone has none.
+    let account = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": name},
+    });
+    let path = format!("/api/v1/namespaces/{name}/serviceaccounts");
+    match client.create(&path, Bytes::from(account.to_string())).await {
+        Err(e) if !e.to_string().contains("409") => {
+            Err(e).with_context(|| format!("creating service account {name}/default"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The name of the `index`th pod of a batch.

@@ -15,6 +15,7 @@ mod events;
 mod gc;
 mod hollow;
 mod jobs;
+mod leader;
 mod node_lifecycle;
 mod objects;
 mod openapi;

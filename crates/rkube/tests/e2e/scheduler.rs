@@ -208,9 +208,12 @@ fn a_higher_priority_pod_preempts_a_lower_one() {
     node(&cluster, "solo", "1", "", "{}");
     pod(&cluster, "low", "800m", "");
     assert_eq!(wait_scheduled(&cluster, "low"), "solo");
-    // spec.priority set directly: the Priority admission plugin that resolves
-    // priorityClassName is not part of this test.
-    pod(&cluster, "high", "800m", "  priority: 1000\n");
+    // The Priority admission plugin resolves the class to spec.priority.
+    cluster.ok_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: 1000\n",
+    );
+    pod(&cluster, "high", "800m", "  priorityClassName: high\n");
     wait_until("the low-priority pod preempted", WAIT, || {
         !cluster
             .jsonpath("default", "pod", "low", "{.metadata.deletionTimestamp}")

@@ -1,7 +1,9 @@
 //! Pod subresources: binding (the scheduler's), eviction (kubectl drain's,
 //! within PodDisruptionBudgets) and log.
 
-use crate::support::{reason, Cluster};
+use std::time::Duration;
+
+use crate::support::{reason, wait_until, Cluster};
 
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
 
@@ -62,26 +64,44 @@ fn binding_assigns_a_node_once() {
     assert_eq!((code, reason(&body).as_str()), (404, "NotFound"), "{body}");
 }
 
-/// Marks the pod Running and the budget processed with `allowed` disruptions.
+/// Marks the pod Running and Ready, and sets the budget's minAvailable so
+/// that the disruption controller allows `allowed` disruptions (of 1 pod).
 fn set_state(cluster: &Cluster, allowed: i64) {
     let http = cluster.http();
     let (code, body) = http.send(
         "PATCH",
         "/api/v1/namespaces/default/pods/web/status",
         "application/merge-patch+json",
-        Some(br#"{"status":{"phase":"Running"}}"#),
+        Some(br#"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}"#),
     );
     assert_eq!(code, 200, "{body}");
-    let status = format!(
-        r#"{{"status":{{"observedGeneration":1,"disruptionsAllowed":{allowed},"currentHealthy":1,"desiredHealthy":1,"expectedPods":1}}}}"#
-    );
-    let (code, body) = http.send(
-        "PATCH",
-        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web/status",
-        "application/merge-patch+json",
-        Some(status.as_bytes()),
-    );
-    assert_eq!(code, 200, "{body}");
+    let spec = format!(r#"{{"spec":{{"minAvailable":{}}}}}"#, 1 - allowed);
+    cluster.ok(&[
+        "patch",
+        "pdb",
+        "web",
+        "-n",
+        "default",
+        "--type=merge",
+        "-p",
+        &spec,
+    ]);
+    wait_until("the budget's status", Duration::from_secs(30), || {
+        let out = cluster.ok(&[
+            "get",
+            "pdb",
+            "web",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.metadata.generation} {.status.observedGeneration} {.status.currentHealthy} {.status.disruptionsAllowed}",
+        ]);
+        let cells: Vec<&str> = out.split_whitespace().collect();
+        cells.len() == 4
+            && cells[0] == cells[1]
+            && cells[2] == "1"
+            && cells[3] == allowed.to_string()
+    });
 }
 
 fn evict(cluster: &Cluster) -> (u16, String) {

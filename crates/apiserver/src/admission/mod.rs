@@ -1,17 +1,36 @@
-//! Admission: what the server adds or refuses between validation and storage.
+//! Admission: what the server adds or refuses between validation and storage,
+//! in upstream's plugin order.
 //!
 //! - NamespaceLifecycle: objects go only into namespaces that exist and are not
 //!   being terminated.
+//! - LimitRanger ([`limit_ranger`]): LimitRange defaults for containers, and
+//!   their min / max / ratio.
+//! - ServiceAccount ([`service_account`]): the pod's service account exists;
+//!   its API token is mounted as the projected `kube-api-access-*` volume.
+//! - Priority ([`priority`]): `priorityClassName` resolves to `priority` and
+//!   `preemptionPolicy`; the system classes exist from the start.
+//! - DefaultTolerationSeconds ([`tolerations`]): pods tolerate not-ready and
+//!   unreachable nodes for 300 s.
 //! - Service allocation: a Service gets a cluster IP from the service CIDR and
 //!   node ports from the node-port range (the api strategy keeps them across updates).
+//! - ResourceQuota ([`resource_quota`], last): creations that would exceed a
+//!   quota are refused; the others are charged to the quota's `status.used`
+//!   with compare-and-swap before the object is stored.
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
+use crate::codec;
 use crate::error::{ApiError, Result};
 use crate::handlers::Context;
+
+mod limit_ranger;
+pub mod priority;
+mod resource_quota;
+mod service_account;
+mod tolerations;
 
 /// The service CIDR and node-port range.
 #[derive(Clone, Debug)]
@@ -45,17 +64,102 @@ pub async fn admit_create(ctx: &Context, obj: &mut Value) -> Result<()> {
     if ctx.resource.namespaced {
         namespace_lifecycle(ctx, obj).await?;
     }
+    let pod = is_core(ctx, "pods");
+    if pod {
+        limit_ranger::admit(ctx, obj)?;
+        service_account::admit(ctx, obj).await?;
+        priority::admit_pod(ctx, obj).await?;
+        tolerations::admit(obj);
+        refresh_qos_class(ctx, obj);
+    }
+    if is_core(ctx, "persistentvolumeclaims") {
+        limit_ranger::admit_claim(ctx, obj)?;
+    }
+    if is_priority_class(ctx) {
+        priority::admit_class(ctx, obj, None)?;
+    }
     if is_core(ctx, "services") {
         allocate_service(ctx, obj, None)?;
+    }
+    if ctx.resource.namespaced {
+        resource_quota::admit(ctx, obj).await?;
     }
     Ok(())
 }
 
 pub async fn admit_update(ctx: &Context, new: &mut Value, old: &Value) -> Result<()> {
+    if is_core(ctx, "pods") {
+        priority::keep_on_update(new, old);
+    }
+    if is_priority_class(ctx) {
+        priority::admit_class(ctx, new, Some(old))?;
+    }
     if is_core(ctx, "services") {
         allocate_service(ctx, new, Some(old))?;
     }
+    if ctx.resource.namespaced && ctx.info.subresource.is_empty() {
+        resource_quota::admit_update(ctx, new, old).await?;
+    }
     Ok(())
+}
+
+fn is_priority_class(ctx: &Context) -> bool {
+    ctx.resource.group == "scheduling.k8s.io" && ctx.resource.plural == "priorityclasses"
+}
+
+/// `pods "x" is forbidden: <reason>` (upstream's `admission.NewForbidden`).
+fn forbidden(ctx: &Context, obj: &Value, reason: impl std::fmt::Display) -> ApiError {
+    ApiError::Forbidden {
+        message: format!(
+            "{} \"{}\" is forbidden: {reason}",
+            ctx.qualified(),
+            api::meta::name(obj)
+        ),
+    }
+}
+
+/// The pod's QoS class again, after admission changed its resources (upstream
+/// computes it after mutating admission).
+fn refresh_qos_class(ctx: &Context, obj: &mut Value) {
+    let mut prepared = obj.clone();
+    api::strategy::prepare_for_create(ctx.resource, &mut prepared);
+    if let Some(qos) = prepared.pointer("/status/qosClass").cloned() {
+        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+            status.insert("qosClass".into(), qos);
+        }
+    }
+}
+
+/// One object of a built-in resource: from the cache, else from the store (the
+/// cache may not have seen an object created a moment ago).
+async fn lookup(
+    ctx: &Context,
+    group: &str,
+    plural: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Value>> {
+    let Some(resource) = api::resource::lookup(group, "v1", plural) else {
+        return Ok(None);
+    };
+    let key = crate::handlers::key(resource, namespace, name);
+    if let Some(object) = ctx.cache().get(&key).0 {
+        return Ok(Some(object.value.clone()));
+    }
+    Ok(match ctx.state.store.get(&key, 0).await?.kv {
+        Some(kv) => codec::decode_stored(&kv.value, kv.mod_revision).ok(),
+        None => None,
+    })
+}
+
+/// The cached objects of a built-in resource (in one namespace, or all for "").
+fn cached_list(ctx: &Context, group: &str, plural: &str, namespace: &str) -> Vec<Value> {
+    let Some(resource) = api::resource::lookup(group, "v1", plural) else {
+        return Vec::new();
+    };
+    let prefix = crate::handlers::prefix(resource, namespace);
+    let (objects, _, _) = ctx.cache().list(&prefix, None, 0, |_| true);
+    objects.iter().map(|o| o.value.clone()).collect()
 }
 
 async fn namespace_lifecycle(ctx: &Context, obj: &Value) -> Result<()> {
