@@ -387,8 +387,6 @@ impl Controller {
         let completions = spec.completions;
         let backoff_limit = spec.backoff_limit.unwrap_or(6);
         let suspended = spec.suspend == Some(true);
-        // Pods being deleted count as failed (and are replaced) only once
-        // they failed, with podReplacementPolicy Failed or a pod failure policy.
         // Pods deleted once the Job met its success criteria are no failures.
         let succeeding = finished_target(
             job.status
@@ -397,6 +395,8 @@ impl Controller {
                 .unwrap_or_default(),
         )
         .is_some_and(|f| f.success);
+        // Pods being deleted count as failed (and are replaced) only once
+        // they failed, with podReplacementPolicy Failed or a pod failure policy.
         let only_failed = spec.pod_replacement_policy.as_deref() == Some("Failed")
             || spec.pod_failure_policy.is_some();
 

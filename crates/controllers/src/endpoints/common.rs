@@ -262,9 +262,14 @@ pub(crate) struct TriggerTimes {
     pending: Mutex<HashMap<Key, Seen>>,
 }
 
+/// Per pod: the Ready condition's status and transition time. (The status
+/// too: a pod can go from not ready to ready within the second its condition
+/// times are written in.)
+type PodReadiness = (Option<String>, Option<Timestamp>);
+
 struct Seen {
     service: Option<Timestamp>,
-    pods: HashMap<String, Option<Timestamp>>,
+    pods: HashMap<String, PodReadiness>,
 }
 
 impl TriggerTimes {
@@ -276,13 +281,15 @@ impl TriggerTimes {
         pods: &[Arc<Pod>],
     ) -> Option<Timestamp> {
         let service_time = service.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        let pod_times: HashMap<String, Option<Timestamp>> = pods
+        let pod_times: HashMap<String, PodReadiness> = pods
             .iter()
             .map(|pod| {
-                let at = ready_condition(pod)
+                let condition = ready_condition(pod);
+                let at = condition
                     .and_then(|c| c.last_transition_time.as_ref())
                     .map(|t| t.0);
-                (pod.metadata.name.clone().unwrap_or_default(), at)
+                let status = condition.map(|c| c.status.clone());
+                (pod.metadata.name.clone().unwrap_or_default(), (status, at))
             })
             .collect();
         let Ok(state) = self.state.lock() else {
@@ -303,10 +310,10 @@ impl TriggerTimes {
                 }
             }
         }
-        for (name, at) in &pod_times {
-            let changed = previous.is_none_or(|seen| seen.pods.get(name) != Some(at));
+        for (name, readiness) in &pod_times {
+            let changed = previous.is_none_or(|seen| seen.pods.get(name) != Some(readiness));
             if changed {
-                consider(*at);
+                consider(readiness.1);
             }
         }
         if let Ok(mut pending) = self.pending.lock() {
@@ -405,6 +412,63 @@ mod tests {
         assert_eq!(
             find_port(&pod, &port(IntOrString::Int(9000), "TCP")),
             Some(9000)
+        );
+    }
+
+    fn ready_pod(status: &str, at: i64) -> Arc<Pod> {
+        use k8s_openapi::api::core::v1::{PodCondition, PodStatus};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        Arc::new(Pod {
+            metadata: kube::api::ObjectMeta {
+                name: Some("p".into()),
+                ..Default::default()
+            },
+            spec: None,
+            status: Some(PodStatus {
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: status.into(),
+                    last_transition_time: Some(Time(Timestamp::from_second(at).unwrap())),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+        })
+    }
+
+    #[test]
+    fn trigger_times_follow_ready_changes_and_count_once_committed() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        let times = TriggerTimes::default();
+        let key = ("ns".to_string(), "svc".to_string());
+        let mut service = Service::default();
+        service.metadata.creation_timestamp = Some(Time(Timestamp::from_second(100).unwrap()));
+        let at = |s: i64| Some(Timestamp::from_second(s).unwrap());
+        // First sight: the service's creation is the earliest change.
+        assert_eq!(
+            times.compute(&key, &service, &[ready_pod("False", 200)]),
+            at(100)
+        );
+        times.commit(&key);
+        assert_eq!(
+            times.compute(&key, &service, &[ready_pod("False", 200)]),
+            None
+        );
+        times.commit(&key);
+        // Ready within the same second: still a change, at that time.
+        assert_eq!(
+            times.compute(&key, &service, &[ready_pod("True", 200)]),
+            at(200)
+        );
+        // Not committed (the write failed): the retry stamps it again.
+        assert_eq!(
+            times.compute(&key, &service, &[ready_pod("True", 200)]),
+            at(200)
+        );
+        times.commit(&key);
+        assert_eq!(
+            times.compute(&key, &service, &[ready_pod("True", 200)]),
+            None
         );
     }
 

@@ -591,3 +591,48 @@ fn disruption_budget_counts_custom_controllers_through_their_scale() {
         "{status}"
     );
 }
+
+#[test]
+fn terminating_pods_leave_endpoints_but_stay_in_slices_as_terminating() {
+    let cluster = Cluster::start();
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  labels: {topology.kubernetes.io/zone: zone-a}\n",
+    );
+    // A pod on a node without kubelet: the test plays its status.
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\n  labels: {app: held}\n  finalizers: [example.com/hold]\nspec:\n  nodeName: n1\n  containers:\n  - {name: c, image: nginx}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: held\nspec:\n  selector: {app: held}\n  ports:\n  - {port: 80, targetPort: 8080}\n",
+    );
+    let (code, body) = cluster.http().send(
+        "PATCH",
+        "/api/v1/namespaces/default/pods/held/status",
+        "application/merge-patch+json",
+        Some(
+            br#"{"status":{"phase":"Running","podIP":"10.9.0.1","podIPs":[{"ip":"10.9.0.1"}],"conditions":[{"type":"Ready","status":"True"}]}}"#,
+        ),
+    );
+    assert_eq!(code, 200, "{body}");
+    wait_until("the pod in the endpoints", WAIT, || {
+        ready_endpoints(&cluster, "held") == ["10.9.0.1:8080"]
+    });
+    wait_until("the pod in the slice", WAIT, || {
+        slice_addresses(&cluster, "held") == ["10.9.0.1"]
+    });
+    let endpoint = slices(&cluster, "held")[0]["endpoints"][0].clone();
+    assert_eq!(endpoint["zone"], "zone-a");
+    assert_eq!(endpoint["nodeName"], "n1");
+
+    // Deleted but held by its finalizer: terminating.
+    cluster.ok(&["delete", "pod", "held", "--wait=false"]);
+    wait_until("the pod out of the endpoints", WAIT, || {
+        ready_endpoints(&cluster, "held").is_empty()
+    });
+    wait_until("the pod terminating in the slice", WAIT, || {
+        let all = slices(&cluster, "held");
+        let conditions = &all[0]["endpoints"][0]["conditions"];
+        conditions["terminating"] == true
+            && conditions["ready"] == false
+            && conditions["serving"] == true
+    });
+}
