@@ -8,6 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use anyhow::{bail, ensure, Context, Result};
 use serde::Deserialize;
 
@@ -110,24 +113,31 @@ pub async fn run(args: BenchDeploymentArgs) -> Result<()> {
     let all_bound = bound.last().copied().unwrap_or_default();
     server.settle().await?;
     let rss_after = server.resident_bytes()?;
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!(
+    let mut out = String::new();
+    writeln!(out, "| measure | value |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(
+        out,
         "| `kubectl apply` of a Deployment of {} replicas on {} hollow nodes until every pod is Running | {:.1} s |",
         super::report::thousands(args.replicas),
         super::report::thousands(args.nodes),
         running_after.as_secs_f64()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "| … until every pod is bound to a node | {:.1} s |",
         all_bound.as_secs_f64()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "| `rkube server` resident memory: nodes Ready, before the apply / peak during the run / idle after | {:.0} / {:.0} / {:.0} MiB |",
         rss_before as f64 / MIB,
         peak as f64 / MIB,
         rss_after as f64 / MIB
-    );
+    )?;
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .context("writing the report")?;
     Ok(())
 }
 

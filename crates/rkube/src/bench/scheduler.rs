@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use serde_json::json;
@@ -59,10 +62,12 @@ pub async fn run(args: BenchSchedulerArgs) -> Result<()> {
             .await?,
         );
     }
-    println!("| scenario | nodes | pods | pods/s after warm-up (target ≥ 1,000 basic) | pods/s whole run | first to last binding |");
-    println!("|---|---|---|---|---|---|");
+    let mut out = String::new();
+    writeln!(out, "| scenario | nodes | pods | pods/s after warm-up (target ≥ 1,000 basic) | pods/s whole run | first to last binding |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
     for o in &outcomes {
-        println!(
+        writeln!(
+            out,
             "| {} | {} | {} | {:.0} | {:.0} | {:.2} s |",
             o.name,
             o.nodes,
@@ -70,8 +75,11 @@ pub async fn run(args: BenchSchedulerArgs) -> Result<()> {
             o.steady,
             o.average,
             o.total.as_secs_f64()
-        );
+        )?;
     }
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .context("writing the report")?;
     Ok(())
 }
 
