@@ -25,6 +25,8 @@ pub fn main(cli: Cli) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // Some arguments below (the stop signal) spawn tasks as they are built.
+    let _runtime_context = runtime.enter();
     match cli.command {
         Command::Server(args) => runtime.block_on(control_plane(args, Components::All)),
         Command::Apiserver(args) => runtime.block_on(control_plane(args, Components::ApiServer)),

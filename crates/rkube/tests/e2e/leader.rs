@@ -262,3 +262,53 @@ fn one_controller_manager_leads_and_hands_over() {
         "a lost lease is an error"
     );
 }
+
+/// A child process started without waiting for any output.
+fn spawn(args: &[&str]) -> Process {
+    Process(
+        Command::new(env!("CARGO_BIN_EXE_rkube"))
+            .args(args)
+            .env("RKUBE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn rkube"),
+    )
+}
+
+/// `rkube scheduler` alone against `rkube apiserver`, with its pods run by a
+/// separate `rkube hollow-nodes`: it takes the kube-scheduler lease and binds.
+#[test]
+fn standalone_scheduler_binds_pods() {
+    let api = ApiServer::start();
+    let kubeconfig = api.kubeconfig().to_string_lossy().into_owned();
+    let _nodes = spawn(&["hollow-nodes", "--count", "1", "--kubeconfig", &kubeconfig]);
+    let mut scheduler = spawn(&["scheduler", "--kubeconfig", &kubeconfig]);
+    // No controller manager: the namespace's default service account by hand.
+    api.ok(&["create", "serviceaccount", "default"]);
+    api.ok(&["run", "solo", "--image=nginx"]);
+    wait_until("the pod is bound", Duration::from_secs(30), || {
+        api.kubectl(&["get", "pod", "solo", "-o", "jsonpath={.spec.nodeName}"], None)
+            .stdout
+            == "hollow-node-0"
+    });
+    let holder = api
+        .kubectl(
+            &[
+                "get",
+                "lease",
+                "-n",
+                "kube-system",
+                "kube-scheduler",
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
+            None,
+        )
+        .stdout;
+    assert!(!holder.is_empty(), "the scheduler holds its lease");
+    assert!(
+        scheduler.0.try_wait().expect("scheduler status").is_none(),
+        "the scheduler keeps running"
+    );
+}
