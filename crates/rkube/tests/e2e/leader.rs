@@ -288,8 +288,11 @@ fn standalone_scheduler_binds_pods() {
     api.ok(&["create", "serviceaccount", "default"]);
     api.ok(&["run", "solo", "--image=nginx"]);
     wait_until("the pod is bound", Duration::from_secs(30), || {
-        api.kubectl(&["get", "pod", "solo", "-o", "jsonpath={.spec.nodeName}"], None)
-            .stdout
+        api.kubectl(
+            &["get", "pod", "solo", "-o", "jsonpath={.spec.nodeName}"],
+            None,
+        )
+        .stdout
             == "hollow-node-0"
     });
     let holder = api
