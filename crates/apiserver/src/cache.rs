@@ -24,8 +24,14 @@ pub const REGISTRY_PREFIX: &str = "/registry/";
 /// Sizes of the cache.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// How many recent events are kept for watches that start in the past.
+    /// At most this many recent events are kept for watches that start in
+    /// the past.
     pub event_window: usize,
+    /// Events older than this are dropped (upstream's watch cache keeps
+    /// about 75 s of history, `eventFreshDuration`) ...
+    pub event_max_age: Duration,
+    /// ... except the newest `event_min` of them.
+    pub event_min: usize,
     /// How many events a slow watcher may fall behind before it is closed.
     pub broadcast_capacity: usize,
 }
@@ -34,6 +40,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             event_window: 50_000,
+            event_max_age: Duration::from_secs(75),
+            event_min: 1_000,
             broadcast_capacity: 100_000,
         }
     }
@@ -95,6 +103,8 @@ pub struct CacheEvent {
     pub prev: Option<Arc<CachedObject>>,
     /// The event's watch line as it is, encoded once for every watcher.
     line: OnceLock<Bytes>,
+    /// When the cache received it.
+    received: std::time::Instant,
 }
 
 impl CacheEvent {
@@ -114,6 +124,7 @@ impl CacheEvent {
             object,
             prev,
             line: OnceLock::new(),
+            received: std::time::Instant::now(),
         }
     }
 
@@ -401,11 +412,7 @@ impl Cache {
             };
             let cache_event = Arc::new(cache_event);
             state.events.push_back(cache_event.clone());
-            while state.events.len() > self.config.event_window {
-                if let Some(oldest) = state.events.pop_front() {
-                    state.window_start = oldest.revision;
-                }
-            }
+            self.trim(&mut state);
             // No receivers is fine: nobody watches.
             let _ = state.sender.send(cache_event);
             state.revision = revision;
@@ -423,6 +430,25 @@ impl Cache {
                 false
             }
         });
+    }
+
+    /// Drops the events beyond the window's size or age. Each event holds
+    /// its object (and the one before), so the window is most of the
+    /// memory the cache takes beyond the objects themselves.
+    fn trim(&self, state: &mut State) {
+        while state.events.len() > self.config.event_min {
+            let too_many = state.events.len() > self.config.event_window;
+            let too_old = state
+                .events
+                .front()
+                .is_some_and(|e| e.received.elapsed() > self.config.event_max_age);
+            if !too_many && !too_old {
+                break;
+            }
+            if let Some(oldest) = state.events.pop_front() {
+                state.window_start = oldest.revision;
+            }
+        }
     }
 
     /// Fills the cache from the store and keeps it current until `shutdown` fires.
@@ -464,6 +490,9 @@ impl Cache {
         if let Some(ready) = ready.take() {
             let _ = ready.send(());
         }
+        // Old events also go when nothing is written.
+        let mut trim = tokio::time::interval(Duration::from_secs(5));
+        trim.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 item = stream.next() => match item {
@@ -471,6 +500,7 @@ impl Cache {
                     Some(Err(error)) => return Err(error),
                     None => return Err(StoreError::Closed),
                 },
+                _ = trim.tick() => self.trim(&mut self.write()),
                 _ = shutdown.changed() => return Ok(()),
             }
         }
@@ -521,5 +551,72 @@ mod tests {
             Some("/registry/core/pods/")
         );
         assert_eq!(resource_prefix("/other/x"), None);
+    }
+
+    fn put(revision: Revision, name: &str) -> store::Event {
+        let value = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "d"},
+        });
+        store::Event {
+            kind: EventKind::Put,
+            kv: KeyValue {
+                key: format!("/registry/core/configmaps/d/{name}"),
+                value: Bytes::from(serde_json::to_vec(&value).unwrap()),
+                create_revision: revision,
+                mod_revision: revision,
+            },
+            prev_kv: None,
+        }
+    }
+
+    #[test]
+    fn the_event_window_is_bounded_by_size_and_age() {
+        let prefix = "/registry/core/configmaps/";
+        let cache = Cache::new(Config {
+            event_window: 4,
+            event_max_age: Duration::from_secs(3600),
+            event_min: 2,
+            ..Config::default()
+        });
+        cache.reset(1, Vec::new());
+        for revision in 2..=7 {
+            cache.apply(store::WatchBatch {
+                revision,
+                events: vec![put(revision, &format!("c{revision}"))],
+            });
+        }
+        // Four events kept (4..=7): a watch from 3 replays them, from 2 is too old.
+        assert_eq!(
+            cache
+                .subscribe(prefix, Some(3))
+                .map(|s| s.initial.len())
+                .ok(),
+            Some(4)
+        );
+        assert!(cache.subscribe(prefix, Some(2)).is_err());
+
+        let cache = Cache::new(Config {
+            event_window: 100,
+            event_max_age: Duration::ZERO,
+            event_min: 2,
+            ..Config::default()
+        });
+        cache.reset(1, Vec::new());
+        for revision in 2..=7 {
+            cache.apply(store::WatchBatch {
+                revision,
+                events: vec![put(revision, &format!("c{revision}"))],
+            });
+        }
+        // Every event is too old, but the newest two stay.
+        assert_eq!(
+            cache
+                .subscribe(prefix, Some(5))
+                .map(|s| s.initial.len())
+                .ok(),
+            Some(2)
+        );
+        assert!(cache.subscribe(prefix, Some(4)).is_err());
     }
 }

@@ -87,9 +87,11 @@ pub struct ControlPlaneArgs {
 #[derive(Debug, Args, Clone)]
 pub struct LeaderElectionArgs {
     /// Run only while holding the component's Lease in kube-system, so that
-    /// several copies can run for availability.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
-    pub leader_elect: bool,
+    /// several copies can run for availability [default: true; for `rkube
+    /// server`, true on etcd and false on the embedded store, which no other
+    /// server can share].
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: Option<bool>,
     /// How long non-leaders wait after the last renewal they saw before taking over.
     #[arg(long, default_value = "15s", value_parser = parse_duration)]
     pub leader_elect_lease_duration: Duration,
@@ -319,7 +321,7 @@ mod tests {
         let Command::ControllerManager(args) = cli.command else {
             panic!("controller-manager");
         };
-        assert!(!args.leader_election.leader_elect);
+        assert_eq!(args.leader_election.leader_elect, Some(false));
         assert_eq!(
             args.leader_election.leader_elect_lease_duration,
             Duration::from_secs(4)
@@ -331,6 +333,6 @@ mod tests {
         let Command::Scheduler(args) = cli.command else {
             panic!("scheduler");
         };
-        assert!(args.leader_election.leader_elect);
+        assert_eq!(args.leader_election.leader_elect, Some(true));
     }
 }

@@ -36,7 +36,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Scheduler(args) => runtime.block_on(scheduler_alone(
             args.kubeconfig,
             args.config,
-            election(&args.leader_election, "kube-scheduler"),
+            election(&args.leader_election, "kube-scheduler", true),
             Stop::on_signal(),
             true,
         )),
@@ -103,7 +103,14 @@ enum Components {
 }
 
 async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result<()> {
-    check_election(&election(&args.leader_election, "kube-controller-manager"))?;
+    // Leader election matters only where several servers can share a store:
+    // on etcd. On the embedded store it is off unless asked for.
+    let elect = !args.etcd_endpoints.is_empty();
+    check_election(&election(
+        &args.leader_election,
+        "kube-controller-manager",
+        elect,
+    ))?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -147,7 +154,7 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         let kubeconfig = server.kubeconfig_path().to_path_buf();
         let config = controllers::Config {
             root_ca_pem: std::fs::read_to_string(data_dir.join("tls/ca.crt")).ok(),
-            leader_election: election(&args.leader_election, "kube-controller-manager")
+            leader_election: election(&args.leader_election, "kube-controller-manager", elect)
                 .map(|e| with_identity(e, &identity)),
             node_monitor_grace_period: Some(args.node_monitor_grace_period),
         };
@@ -179,8 +186,8 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
     });
     let scheduler = (components == Components::All).then(|| {
         let kubeconfig = server.kubeconfig_path().to_path_buf();
-        let election =
-            election(&args.leader_election, "kube-scheduler").map(|e| with_identity(e, &identity));
+        let election = election(&args.leader_election, "kube-scheduler", elect)
+            .map(|e| with_identity(e, &identity));
         let stop = stop.clone();
         let fatal = fatal_tx.clone();
         tokio::spawn(async move {
@@ -319,16 +326,23 @@ impl std::fmt::Display for LeaseLost {
 impl std::error::Error for LeaseLost {}
 
 /// The leader election of `lease` in kube-system, if the flags ask for it.
-fn election(args: &LeaderElectionArgs, lease: &str) -> Option<controllers::leader::Config> {
-    args.leader_elect.then(|| controllers::leader::Config {
-        namespace: args.leader_elect_resource_namespace.clone(),
-        lease_duration: args.leader_elect_lease_duration,
-        renew_deadline: args.leader_elect_renew_deadline,
-        retry_period: args.leader_elect_retry_period,
-        ..controllers::leader::Config::new(
-            args.leader_elect_resource_name.as_deref().unwrap_or(lease),
-        )
-    })
+/// The leader election `args` ask for, on by default (`by_default`) or not.
+fn election(
+    args: &LeaderElectionArgs,
+    lease: &str,
+    by_default: bool,
+) -> Option<controllers::leader::Config> {
+    args.leader_elect
+        .unwrap_or(by_default)
+        .then(|| controllers::leader::Config {
+            namespace: args.leader_elect_resource_namespace.clone(),
+            lease_duration: args.leader_elect_lease_duration,
+            renew_deadline: args.leader_elect_renew_deadline,
+            retry_period: args.leader_elect_retry_period,
+            ..controllers::leader::Config::new(
+                args.leader_elect_resource_name.as_deref().unwrap_or(lease),
+            )
+        })
 }
 
 /// The leader election identity of `rkube server`: `<hostname>_<uuid>`
@@ -389,7 +403,7 @@ async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
     };
     let config = controllers::Config {
         root_ca_pem,
-        leader_election: election(&args.leader_election, "kube-controller-manager"),
+        leader_election: election(&args.leader_election, "kube-controller-manager", true),
         node_monitor_grace_period: Some(args.node_monitor_grace_period),
     };
     check_election(&config.leader_election)?;

@@ -120,7 +120,8 @@ spec:
 
 #[test]
 fn unreachable_nodes_are_tainted_and_their_pods_evicted() {
-    let cluster = Cluster::start_with(&["--node-monitor-grace-period", "5s"]);
+    // Leader election is off by default on the embedded store; asked for here.
+    let cluster = Cluster::start_with(&["--node-monitor-grace-period", "5s", "--leader-elect"]);
     let doomed = Kubelet::start(&cluster, "doomed");
     wait_until("doomed-0 is Ready", Duration::from_secs(30), || {
         ready_status(&cluster, "doomed-0") == "True"
