@@ -175,6 +175,13 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        // A server that ended by itself says why in its log.
+        if let Ok(Some(status)) = self.child.try_wait() {
+            eprintln!(
+                "bench: the server had exited with {status}; its last log lines:\n{}",
+                self.log_tail()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
