@@ -53,7 +53,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     for command in commands {
         if outcome.is_ok() && matches!(args.store, BenchStore::Embedded | BenchStore::Both) {
             let title = format!("`{command}`, embedded (SQLite)");
-            match one_store(&args, command, title, Vec::new()).await {
+            match one_store(&args, command, title, args.server_args.clone()).await {
                 Ok(column) => columns.push(column),
                 Err(error) => {
                     outcome = Err(error.context(format!("`{command}` on the embedded store")))
@@ -87,7 +87,8 @@ async fn on_etcd(args: &BenchArgs, command: &str) -> Result<report::Column> {
     let etcd = store::etcd_server::EtcdCluster::start(&binary, 1)
         .await
         .map_err(|error| anyhow::anyhow!("starting etcd: {error}"))?;
-    let server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
+    let mut server_args = vec!["--etcd-endpoints".to_string(), etcd.endpoints().join(",")];
+    server_args.extend(args.server_args.iter().cloned());
     let title = format!("`{command}`, etcd {version} (1 member)");
     one_store(args, command, title, server_args)
         .await
@@ -160,7 +161,7 @@ async fn one_store(
     Ok(report::Column {
         store: title,
         command: command.to_string(),
-        on_etcd: !server_args.is_empty(),
+        on_etcd: server_args.iter().any(|a| a == "--etcd-endpoints"),
         ready_after: server.ready_after,
         idle_rss,
         creates,

@@ -238,6 +238,10 @@ pub struct BenchArgs {
     /// The etcd binary [default: $RKUBE_ETCD_BIN, /usr/bin/etcd, or etcd on the PATH].
     #[arg(long)]
     pub etcd_binary: Option<PathBuf>,
+    /// An extra argument for the measured process (repeatable), such as
+    /// `--server-arg=--leader-elect=false`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    pub server_args: Vec<String>,
 }
 
 #[derive(Debug, Args)]
