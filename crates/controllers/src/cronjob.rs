@@ -11,8 +11,8 @@
 
 mod schedule;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, CronJobStatus, Job};
@@ -24,7 +24,7 @@ use kube::api::{DeleteParams, ObjectMeta, PostParams};
 use kube::Api;
 
 use crate::events::{EventType, Occurrence, Recorder};
-use crate::informer::{Informer, Informers, Notice};
+use crate::informer::{Informer, Informers, Notice, Written};
 use crate::job::{is_finished, is_succeeded};
 use crate::queue::WorkQueue;
 use crate::replicaset::{controller_of, key_of, object_reference_of, Key};
@@ -43,7 +43,7 @@ struct Controller {
     /// The CronJobs as this controller last wrote them, by key, with the
     /// resourceVersion they replaced: until the cache moves past that
     /// version, the written object is the current one.
-    written: Mutex<HashMap<Key, (String, Arc<CronJob>)>>,
+    written: Written<CronJob>,
     jobs: Informer<Job>,
     queue: WorkQueue<Key>,
     events: Recorder,
@@ -58,7 +58,7 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         events: Recorder::new(client.clone(), "cronjob-controller"),
         client: client.clone(),
         cronjobs: cronjobs.clone(),
-        written: Mutex::new(HashMap::new()),
+        written: Written::default(),
         jobs: jobs.clone(),
         queue: WorkQueue::new(),
     });
@@ -118,21 +118,7 @@ impl Controller {
     /// The cached CronJob, or the one this controller wrote if the cache has
     /// not caught up with it yet.
     fn current(&self, key: &Key, cached: Arc<CronJob>) -> Arc<CronJob> {
-        let Ok(mut written) = self.written.lock() else {
-            return cached;
-        };
-        match written.get(key) {
-            Some((stale, object))
-                if cached.metadata.resource_version.as_deref() == Some(stale.as_str()) =>
-            {
-                object.clone()
-            }
-            Some(_) => {
-                written.remove(key);
-                cached
-            }
-            None => cached,
-        }
+        self.written.current(key, cached)
     }
 
     async fn record(
@@ -157,9 +143,7 @@ impl Controller {
 
     async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
         let Some(cached) = self.cronjobs.get(&key.0, &key.1) else {
-            if let Ok(mut written) = self.written.lock() {
-                written.remove(key);
-            }
+            self.written.forget(key);
             return Ok(None);
         };
         let cronjob = self.current(key, cached);
@@ -267,9 +251,7 @@ impl Controller {
             let written = api
                 .replace_status(&key.1, &PostParams::default(), &updated)
                 .await?;
-            if let Ok(mut map) = self.written.lock() {
-                map.insert(key.clone(), (stale, Arc::new(written)));
-            }
+            self.written.wrote(key, stale, written);
         }
         if created.is_none() {
             self.cleanup(&cronjob, &jobs, &job_api).await;

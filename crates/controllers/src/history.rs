@@ -27,7 +27,7 @@ pub const HASH_LABEL: &str = "controller-revision-hash";
 pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
 
 /// The alphabet of upstream's `rand.SafeEncodeString`.
-const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+pub(crate) const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// A JSON value without nulls and empty objects or lists, so that values that
 /// Go's semantic equality deems equal compare (and hash) equal.
@@ -85,12 +85,18 @@ fn canonical(value: &Value, out: &mut String) {
     }
 }
 
-/// The hash of a revision's data and the owner's collision count: FNV-32a
-/// of the canonical JSON, printed in decimal through the safe alphabet, as
-/// upstream's `HashControllerRevision` encodes it.
+/// The hash of a revision's data and the owner's collision count (a count
+/// of 0 is no count), as upstream's `HashControllerRevision` encodes it.
 pub fn hash(data: &Value, collision_count: Option<i32>) -> String {
+    fnv_hash(data, collision_count.filter(|c| *c != 0))
+}
+
+/// FNV-32a of the canonical JSON of `value` (normalized) and of the
+/// collision count when given, printed in decimal, each digit mapped through
+/// the safe alphabet: upstream's `ComputeHash` and `HashControllerRevision`.
+pub(crate) fn fnv_hash(value: &Value, collision_count: Option<i32>) -> String {
     let mut text = String::new();
-    canonical(&normalized(data), &mut text);
+    canonical(&normalized(value), &mut text);
     let mut hash: u32 = 0x811c_9dc5;
     let mut feed = |bytes: &[u8]| {
         for byte in bytes {
@@ -99,7 +105,7 @@ pub fn hash(data: &Value, collision_count: Option<i32>) -> String {
         }
     };
     feed(text.as_bytes());
-    if let Some(count) = collision_count.filter(|c| *c != 0) {
+    if let Some(count) = collision_count {
         feed(&(count as u32).to_le_bytes());
     }
     hash.to_string()

@@ -292,6 +292,58 @@ fn broadcast<K>(cache: &mut Cache<K>, notice: Notice<K>) {
         .retain(|subscriber| subscriber.send(notice.clone()).is_ok());
 }
 
+/// Objects a controller wrote, ahead of its cache: each with the
+/// resourceVersion it replaced. Until the cache moves past that version, the
+/// written object is the current one (a sync on the stale cached copy would
+/// undo or repeat what was just written).
+pub struct Written<K> {
+    objects: Mutex<HashMap<ObjectKey, (String, Arc<K>)>>,
+}
+
+impl<K> Default for Written<K> {
+    fn default() -> Self {
+        Written {
+            objects: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Resource> Written<K> {
+    /// `written` replaced the object at resourceVersion `replaced`.
+    pub fn wrote(&self, key: &ObjectKey, replaced: String, written: K) {
+        if let Ok(mut objects) = self.objects.lock() {
+            objects.insert(key.clone(), (replaced, Arc::new(written)));
+        }
+    }
+
+    /// The object is gone.
+    pub fn forget(&self, key: &ObjectKey) {
+        if let Ok(mut objects) = self.objects.lock() {
+            objects.remove(key);
+        }
+    }
+
+    /// The cached object, or the one written over it if the cache still
+    /// holds the version it replaced.
+    pub fn current(&self, key: &ObjectKey, cached: Arc<K>) -> Arc<K> {
+        let Ok(mut objects) = self.objects.lock() else {
+            return cached;
+        };
+        match objects.get(key) {
+            Some((replaced, written))
+                if cached.meta().resource_version.as_deref() == Some(replaced.as_str()) =>
+            {
+                written.clone()
+            }
+            Some(_) => {
+                objects.remove(key);
+                cached
+            }
+            None => cached,
+        }
+    }
+}
+
 /// The informers the controllers share, started once per process.
 #[derive(Clone, Default)]
 pub struct Informers {

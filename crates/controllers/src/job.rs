@@ -32,7 +32,7 @@ use kube::Api;
 use serde_json::json;
 
 use crate::events::{EventType, Occurrence, Recorder};
-use crate::informer::{Informer, Informers, Notice};
+use crate::informer::{Informer, Informers, Notice, Written};
 use crate::queue::WorkQueue;
 use crate::replicaset::{
     controller_of, deletion_order, is_ready, key_of, object_reference_of, Expectations, Key,
@@ -95,7 +95,7 @@ struct Controller {
     /// resourceVersion they replaced: until the cache moves past that
     /// version, the written Job is the current one (a sync on a stale status
     /// would miss pods already counted and released).
-    written: Mutex<HashMap<Key, (String, Arc<Job>)>>,
+    written: Written<Job>,
     /// Whether the caches hold their first lists.
     synced: AtomicBool,
 }
@@ -113,7 +113,7 @@ pub async fn run(client: Client, informers: Informers) -> Result<(), Error> {
         backoff: Mutex::new(HashMap::new()),
         stripped: Mutex::new(HashSet::new()),
         orphaned: Mutex::new(HashSet::new()),
-        written: Mutex::new(HashMap::new()),
+        written: Written::default(),
         synced: AtomicBool::new(false),
     });
     let mut job_notices = jobs.subscribe();
@@ -235,21 +235,7 @@ impl Controller {
     /// The cached Job, or the one this controller wrote if the cache has not
     /// caught up with it yet.
     fn current(&self, key: &Key, cached: Arc<Job>) -> Arc<Job> {
-        let Ok(mut written) = self.written.lock() else {
-            return cached;
-        };
-        match written.get(key) {
-            Some((stale, job))
-                if cached.metadata.resource_version.as_deref() == Some(stale.as_str()) =>
-            {
-                job.clone()
-            }
-            Some(_) => {
-                written.remove(key);
-                cached
-            }
-            None => cached,
-        }
+        self.written.current(key, cached)
     }
 
     /// Removes the tracking finalizer from pods of `key`'s name whose Job is
@@ -338,9 +324,7 @@ impl Controller {
     async fn sync(&self, key: &Key) -> Result<Option<Duration>, Error> {
         let Some(cached) = self.jobs.get(&key.0, &key.1) else {
             self.expectations.forget(key);
-            if let Ok(mut written) = self.written.lock() {
-                written.remove(key);
-            }
+            self.written.forget(key);
             self.release_orphans(key, None).await?;
             return Ok(None);
         };
@@ -795,9 +779,7 @@ impl Controller {
             let written = api
                 .replace_status(&key.1, &PostParams::default(), &updated)
                 .await?;
-            if let Ok(mut map) = self.written.lock() {
-                map.insert(key.clone(), (stale, Arc::new(written)));
-            }
+            self.written.wrote(key, stale, written);
         }
         for (type_, reason, note) in events {
             self.record(&job, type_, reason, "Sync", note).await;

@@ -25,89 +25,22 @@ const NOT_COPIED: [&str; 6] = [
     "deprecated.deployment.rollback.to",
 ];
 
-/// The alphabet of upstream's `rand.SafeEncodeString` (no vowels, no
-/// look-alike digits, so no words).
-const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-
 /// A stable hash of a pod template (and the collision count, when there was
 /// a collision), encoded as upstream encodes `ComputeHash`: FNV-32a, printed
 /// in decimal, each digit mapped through the safe alphabet.
 pub fn compute_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
-    let value = normalized(template);
-    let mut text = String::new();
-    canonical(&value, &mut text);
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut feed = |bytes: &[u8]| {
-        for byte in bytes {
-            hash ^= u32::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    };
-    feed(text.as_bytes());
-    if let Some(count) = collision_count {
-        feed(&(count as u32).to_le_bytes());
-    }
-    hash.to_string()
-        .bytes()
-        .map(|b| SAFE_ALPHABET[usize::from(b) % SAFE_ALPHABET.len()] as char)
-        .collect()
+    crate::history::fnv_hash(&template_value(template), collision_count)
 }
 
 /// A template as JSON without empty objects, lists and nulls, so that
 /// `resources: {}` sent by one client and absent from another compare equal,
 /// as Go's semantic equality of the typed structs has them.
 fn normalized(template: &PodTemplateSpec) -> Value {
-    fn prune(value: Value) -> Option<Value> {
-        match value {
-            Value::Null => None,
-            Value::Object(map) => {
-                let map: serde_json::Map<String, Value> = map
-                    .into_iter()
-                    .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
-                    .collect();
-                (!map.is_empty()).then_some(Value::Object(map))
-            }
-            Value::Array(items) => {
-                let items: Vec<Value> = items
-                    .into_iter()
-                    .map(|v| prune(v).unwrap_or(Value::Object(Default::default())))
-                    .collect();
-                (!items.is_empty()).then_some(Value::Array(items))
-            }
-            other => Some(other),
-        }
-    }
-    prune(serde_json::to_value(template).unwrap_or(Value::Null)).unwrap_or(Value::Null)
+    crate::history::normalized(&template_value(template))
 }
 
-/// JSON with object keys sorted, whatever the map type serde_json uses.
-fn canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                canonical(v, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonical(v, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
+fn template_value(template: &PodTemplateSpec) -> Value {
+    serde_json::to_value(template).unwrap_or(Value::Null)
 }
 
 /// Whether two templates are equal once the hash label is ignored (upstream's
@@ -335,7 +268,9 @@ mod tests {
         .unwrap();
         let hash = compute_hash(&template, None);
         assert!(!hash.is_empty() && hash.len() <= 10);
-        assert!(hash.bytes().all(|b| SAFE_ALPHABET.contains(&b)));
+        assert!(hash
+            .bytes()
+            .all(|b| crate::history::SAFE_ALPHABET.contains(&b)));
         assert_eq!(hash, compute_hash(&reordered, None));
         assert_ne!(hash, compute_hash(&template, Some(1)));
         let mut other = template.clone();
