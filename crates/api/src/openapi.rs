@@ -118,13 +118,20 @@ pub fn v3_document(group: &str, version: &str, server_version: &str) -> Option<V
     }))
 }
 
-/// The Swagger 2.0 document of every served group version.
+/// The Swagger 2.0 document of every served group version, custom resources
+/// included (their schemas made v2-compatible as upstream's apiextensions
+/// server does).
 pub fn v2_document(server_version: &str) -> Value {
-    let resources: Vec<&'static ResourceInfo> = resource::builtin()
-        .iter()
+    let resources: Vec<&'static ResourceInfo> = resource::all()
+        .into_iter()
         .filter(|r| documented(r))
         .collect();
-    let schemas = definitions::build(&resources);
+    let mut schemas = definitions::build(&resources);
+    for custom in resources.iter().filter(|r| resource::custom::is_custom(r)) {
+        if let Some(schema) = schemas.get_mut(&definitions::kind_definition(custom)) {
+            v2::make_structural_v2(schema);
+        }
+    }
     let mut paths = Map::new();
     for (group, version) in group_versions() {
         paths::add_discovery(&mut paths, group, version);

@@ -226,17 +226,15 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
             }
             list.push(entry);
         }
-        // The eviction operation (kubectl drain looks for it to evict
-        // within disruption budgets rather than delete).
-        if r.group.is_empty() && r.plural == "pods" {
+        for op in operations(r) {
             list.push(json!({
-                "name": "pods/eviction",
+                "name": format!("{}/{}", r.plural, op.subresource),
                 "singularName": "",
-                "namespaced": true,
-                "group": "policy",
-                "version": "v1",
-                "kind": "Eviction",
-                "verbs": ["create"],
+                "namespaced": r.namespaced,
+                "group": op.group,
+                "version": op.version,
+                "kind": op.kind,
+                "verbs": op.verbs,
             }));
         }
     }
@@ -254,6 +252,42 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
         "groupVersion": group_version,
         "resources": list,
     }))
+}
+
+/// A subresource that is an operation with its own kind rather than a view
+/// of the object (upstream lists them in discovery with that kind).
+pub struct Operation {
+    pub subresource: &'static str,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub verbs: &'static [&'static str],
+}
+
+/// The operation subresources of a resource: `pods/eviction` (kubectl drain
+/// looks for it to evict within disruption budgets rather than delete) and
+/// `serviceaccounts/token` (TokenRequest, `kubectl create token`).
+pub fn operations(r: &ResourceInfo) -> Vec<Operation> {
+    if !r.group.is_empty() {
+        return Vec::new();
+    }
+    match r.plural {
+        "pods" => vec![Operation {
+            subresource: "eviction",
+            group: "policy",
+            version: "v1",
+            kind: "Eviction",
+            verbs: &["create"],
+        }],
+        "serviceaccounts" => vec![Operation {
+            subresource: "token",
+            group: "authentication.k8s.io",
+            version: "v1",
+            kind: "TokenRequest",
+            verbs: &["create"],
+        }],
+        _ => Vec::new(),
+    }
 }
 
 pub fn subresource_name(sub: Subresource) -> &'static str {

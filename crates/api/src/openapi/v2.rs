@@ -44,6 +44,63 @@ pub(super) fn document(
     })
 }
 
+/// Makes a custom resource's structural schema expressible in Swagger 2.0
+/// and digestible by kubectl, as upstream's `ToStructuralOpenAPIV2`: junctors
+/// (`allOf`, `oneOf`, `anyOf`, `not`) are dropped; a `nullable` value loses
+/// its type, items and properties (kubectl breaks on typed nulls) and is no
+/// longer required by its parent; an array left without items loses its
+/// type. The `allOf` that wraps a single `$ref` (the `metadata` property the
+/// server adds; CRD schemas cannot hold references) is kept.
+pub(super) fn make_structural_v2(schema: &mut Value) {
+    let Value::Object(object) = schema else {
+        return;
+    };
+    let wraps_reference = matches!(object.get("allOf"), Some(Value::Array(all)) if all.len() == 1 && all[0].get("$ref").is_some());
+    if !wraps_reference {
+        object.remove("allOf");
+    }
+    for junctor in ["oneOf", "anyOf", "not"] {
+        object.remove(junctor);
+    }
+    if object.remove("nullable") == Some(Value::Bool(true)) {
+        for key in ["type", "items", "properties"] {
+            object.remove(key);
+        }
+    }
+    if object.get("type") == Some(&json!("array")) && object.get("items").is_none() {
+        object.remove("type");
+    }
+    let mut not_required: Vec<String> = Vec::new();
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            if property.get("nullable") == Some(&json!(true)) {
+                not_required.push(name.clone());
+            }
+            make_structural_v2(property);
+        }
+    }
+    let mut drop_required = false;
+    if let Some(additional) = object.get_mut("additionalProperties") {
+        drop_required = additional.get("nullable") == Some(&json!(true));
+        make_structural_v2(additional);
+    }
+    if let Some(items) = object.get_mut("items") {
+        make_structural_v2(items);
+    }
+    if drop_required {
+        object.remove("required");
+    } else if let Some(Value::Array(required)) = object.get_mut("required") {
+        required.retain(|name| {
+            !name
+                .as_str()
+                .is_some_and(|n| not_required.iter().any(|r| r == n))
+        });
+        if required.is_empty() {
+            object.remove("required");
+        }
+    }
+}
+
 /// The v2 shapes of the types whose v3 schema is a `oneOf`.
 fn special_definition(name: &str, schema: &Value) -> Option<Value> {
     let mut shape = match name {
@@ -200,4 +257,48 @@ fn convert_operation(operation: Value) -> Value {
     }
     operation.insert("schemes".into(), json!(["https"]));
     Value::Object(operation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_schemas_lose_what_v2_cannot_say() {
+        let mut schema = json!({
+            "type": "object",
+            "required": ["spec", "note"],
+            "properties": {
+                "metadata": {"allOf": [{"$ref": "#/components/schemas/meta"}]},
+                "note": {"type": "string", "nullable": true},
+                "spec": {
+                    "type": "object",
+                    "anyOf": [{"required": ["a"]}, {"required": ["b"]}],
+                    "properties": {
+                        "a": {"allOf": [{"minimum": 1}], "type": "integer"},
+                        "list": {"type": "array"},
+                    },
+                },
+            },
+        });
+        make_structural_v2(&mut schema);
+        assert_eq!(
+            schema,
+            json!({
+                "type": "object",
+                "required": ["spec"],
+                "properties": {
+                    "metadata": {"allOf": [{"$ref": "#/components/schemas/meta"}]},
+                    "note": {},
+                    "spec": {
+                        "type": "object",
+                        "properties": {
+                            "a": {"type": "integer"},
+                            "list": {},
+                        },
+                    },
+                },
+            })
+        );
+    }
 }

@@ -15,7 +15,7 @@ use http::header::ACCEPT;
 use http::{HeaderMap, Response};
 use serde_json::{json, Value};
 
-use super::{cached, etag_of, subresource_name};
+use super::{cached, etag_of, operations, subresource_name};
 use crate::http::Body;
 
 const GROUP: &str = "apidiscovery.k8s.io";
@@ -148,11 +148,11 @@ fn resource_entry(r: &ResourceInfo) -> Value {
             })
         })
         .collect();
-    if r.group.is_empty() && r.plural == "pods" {
+    for op in operations(r) {
         subresources.push(json!({
-            "subresource": "eviction",
-            "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"},
-            "verbs": ["create"],
+            "subresource": op.subresource,
+            "responseKind": {"group": op.group, "version": op.version, "kind": op.kind},
+            "verbs": op.verbs,
         }));
     }
     if !subresources.is_empty() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::support::{reason, wait_until, Cluster};
 
-const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+pub(crate) const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
   name: widgets.example.com
@@ -59,7 +59,7 @@ spec:
 
 const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n  replicas: 1\n";
 
-fn with_crd() -> Cluster {
+pub(crate) fn with_crd() -> Cluster {
     let cluster = Cluster::start();
     cluster.ok_stdin(&["apply", "-f", "-"], CRD);
     cluster.ok(&[

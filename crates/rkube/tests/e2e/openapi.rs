@@ -450,3 +450,141 @@ fn openapi_documents_are_cached_by_hash() {
     );
     assert_eq!(again.status, 304);
 }
+
+#[test]
+fn swagger_carries_custom_resources_while_their_definition_exists() {
+    let cluster = crate::crd::with_crd();
+    let swagger = get(&cluster, "/openapi/v2", &[("Accept", "application/json")]);
+    assert_eq!(swagger.status, 200);
+    let etag = swagger.header("etag").expect("etag").to_string();
+    let doc = swagger.json();
+    let widget = &doc["definitions"]["com.example.v1.Widget"];
+    assert_eq!(
+        widget["x-kubernetes-group-version-kind"],
+        serde_json::json!([{"group": "example.com", "version": "v1", "kind": "Widget"}])
+    );
+    assert_eq!(
+        widget["properties"]["spec"]["properties"]["size"]["type"],
+        "integer"
+    );
+    assert_eq!(
+        widget["properties"]["metadata"]["$ref"],
+        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    assert_eq!(
+        doc["definitions"]["com.example.v1.WidgetList"]["x-kubernetes-group-version-kind"][0]
+            ["kind"],
+        "WidgetList"
+    );
+    assert!(doc["definitions"]["com.example.v1beta1.Widget"].is_object());
+    let path = &doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}"];
+    assert_eq!(
+        path["get"]["responses"]["200"]["schema"]["$ref"],
+        "#/definitions/com.example.v1.Widget"
+    );
+    assert!(
+        doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}/scale"]
+            .is_object()
+    );
+    // The protobuf form carries it too, and kubectl still reads both.
+    let protobuf = get(&cluster, "/openapi/v2", &[("Accept", PROTOBUF_V2)]);
+    assert_eq!(protobuf.status, 200);
+    assert!(
+        protobuf
+            .body
+            .windows(21)
+            .any(|w| w == b"com.example.v1.Widget"),
+        "no Widget definition in the protobuf document"
+    );
+    for binary in kubectls() {
+        let explained = ok_with(&cluster, &binary, &["explain", "widgets.spec"]);
+        assert!(
+            explained.contains("size") && explained.contains("<integer>"),
+            "{explained}"
+        );
+        let explained = ok_with(&cluster, &binary, &["explain", "deployments.spec.replicas"]);
+        assert!(explained.contains("<integer>"), "{explained}");
+    }
+    cluster.ok_stdin(
+        &["apply", "--validate=strict", "-f", "-"],
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n",
+    );
+
+    // Deleting the definition takes it out, under a new entity tag.
+    cluster.ok(&["delete", "crd", "widgets.example.com"]);
+    crate::support::wait_until(
+        "the CRD is gone from /openapi/v2",
+        Duration::from_secs(30),
+        || {
+            let swagger = get(&cluster, "/openapi/v2", &[("Accept", "application/json")]);
+            swagger.status == 200
+                && swagger.json()["definitions"]["com.example.v1.Widget"].is_null()
+        },
+    );
+    let swagger = get(&cluster, "/openapi/v2", &[("Accept", "application/json")]);
+    assert_ne!(swagger.header("etag"), Some(etag.as_str()));
+    assert!(
+        swagger.json()["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets"].is_null()
+    );
+    assert!(swagger.json()["definitions"]["io.k8s.api.apps.v1.Deployment"].is_object());
+}
+
+#[test]
+fn token_requests_are_in_discovery() {
+    let cluster = Cluster::start();
+    let legacy = get(&cluster, "/api/v1", &[("Accept", "application/json")]).json();
+    let token = legacy["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "serviceaccounts/token")
+        .cloned()
+        .expect("serviceaccounts/token in /api/v1");
+    assert_eq!(
+        token,
+        serde_json::json!({
+            "name": "serviceaccounts/token",
+            "singularName": "",
+            "namespaced": true,
+            "group": "authentication.k8s.io",
+            "version": "v1",
+            "kind": "TokenRequest",
+            "verbs": ["create"],
+        })
+    );
+    let aggregated = get(&cluster, "/api", &[("Accept", AGGREGATED_V2)]).json();
+    let accounts = aggregated["items"][0]["versions"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "serviceaccounts")
+        .cloned()
+        .unwrap();
+    let token = accounts["subresources"]
+        .as_array()
+        .expect("subresources of serviceaccounts")
+        .iter()
+        .find(|s| s["subresource"] == "token")
+        .cloned()
+        .expect("token subresource");
+    assert_eq!(
+        token,
+        serde_json::json!({
+            "subresource": "token",
+            "responseKind": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"},
+            "verbs": ["create"],
+        })
+    );
+    // kubectl finds it and makes a token for the default service account.
+    crate::support::wait_until(
+        "the default service account",
+        Duration::from_secs(30),
+        || {
+            cluster
+                .kubectl(&["get", "serviceaccount", "default"])
+                .success
+        },
+    );
+    let token = cluster.ok(&["create", "token", "default"]);
+    assert_eq!(token.trim().split('.').count(), 3, "{token}");
+}
