@@ -10,6 +10,7 @@ mod read;
 mod scale;
 mod table;
 mod token;
+mod transform;
 mod watch;
 mod write;
 
@@ -166,24 +167,43 @@ pub async fn handle(
     if !resource.verbs.contains(&ctx.info.verb.as_str()) && subresource.is_none() {
         return Err(ApiError::MethodNotAllowed);
     }
+    let writes = matches!(
+        ctx.info.verb,
+        Verb::Create | Verb::Update | Verb::Patch | Verb::Delete
+    );
+    match transform::Transform::for_request(&ctx)? {
+        Some(transform) if writes => {
+            let response = serve(&ctx, subresource, body).await?;
+            transform.apply(&ctx, response).await
+        }
+        _ => serve(&ctx, subresource, body).await,
+    }
+}
+
+/// Serves a request for the object, a collection or a view subresource.
+async fn serve(
+    ctx: &Context,
+    subresource: Option<Subresource>,
+    body: hyper::body::Incoming,
+) -> Result<Response<Body>> {
     match (ctx.info.verb, subresource) {
-        (Verb::Get, Some(Subresource::Scale)) => scale::get(&ctx).await,
-        (Verb::Update, Some(Subresource::Scale)) => scale::update(&ctx, body).await,
-        (Verb::Patch, Some(Subresource::Scale)) => scale::patch(&ctx, body).await,
-        (Verb::Get, _) => read::get(&ctx).await,
-        (Verb::List, None) => read::list(&ctx).await,
-        (Verb::Watch, None) => watch::watch(&ctx).await,
+        (Verb::Get, Some(Subresource::Scale)) => scale::get(ctx).await,
+        (Verb::Update, Some(Subresource::Scale)) => scale::update(ctx, body).await,
+        (Verb::Patch, Some(Subresource::Scale)) => scale::patch(ctx, body).await,
+        (Verb::Get, _) => read::get(ctx).await,
+        (Verb::List, None) => read::list(ctx).await,
+        (Verb::Watch, None) => watch::watch(ctx).await,
         // Objects are created by POST to the collection; a named path takes no
         // POST (the body is read first, so the client sees the answer).
-        (Verb::Create, None) if ctx.info.name.is_empty() => write::create(&ctx, body).await,
+        (Verb::Create, None) if ctx.info.name.is_empty() => write::create(ctx, body).await,
         (Verb::Create, None) => {
             let _ = crate::http::read_body(body).await;
             Err(ApiError::MethodNotAllowed)
         }
-        (Verb::Update, sub) => write::update(&ctx, body, sub).await,
-        (Verb::Patch, sub) => write::patch(&ctx, body, sub).await,
-        (Verb::Delete, None) => delete::delete(&ctx, body).await,
-        (Verb::DeleteCollection, None) => delete::delete_collection(&ctx, body).await,
+        (Verb::Update, sub) => write::update(ctx, body, sub).await,
+        (Verb::Patch, sub) => write::patch(ctx, body, sub).await,
+        (Verb::Delete, None) => delete::delete(ctx, body).await,
+        (Verb::DeleteCollection, None) => delete::delete_collection(ctx, body).await,
         _ => Err(ApiError::MethodNotAllowed),
     }
 }

@@ -29,3 +29,4 @@ mod subresources;
 mod transport;
 mod watch;
 mod workloads;
+mod write_responses;

@@ -328,6 +328,23 @@ impl Http<'_> {
         content_type: &str,
         body: Option<&[u8]>,
     ) -> (u16, String) {
+        self.send_with(
+            method,
+            path,
+            &[("Content-Type", content_type)],
+            body.map(<[u8]>::to_vec),
+        )
+    }
+
+    /// Sends `method path` with these request headers and an optional body;
+    /// returns the status code and the body.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, String) {
         let tls = self.cluster.dir.path().join("tls");
         let url = format!("https://127.0.0.1:{}{path}", self.cluster.port);
         let mut command = Command::new("curl");
@@ -346,8 +363,10 @@ impl Http<'_> {
             .arg("--cert")
             .arg(tls.join("admin.crt"))
             .arg("--key")
-            .arg(tls.join("admin.key"))
-            .args(["-H", &format!("Content-Type: {content_type}")]);
+            .arg(tls.join("admin.key"));
+        for (name, value) in headers {
+            command.args(["-H", &format!("{name}: {value}")]);
+        }
         let body_file;
         if let Some(body) = body {
             body_file = self
