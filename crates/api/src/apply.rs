@@ -25,6 +25,7 @@
 
 pub mod fieldpath;
 mod managed;
+pub mod scale;
 pub mod schema;
 mod typed;
 mod updater;

@@ -134,13 +134,21 @@ pub(super) fn keep_unchanged_times(new: &mut Value, old: &Value) {
 /// it creates it), with its managed fields; not yet decoded, defaulted or
 /// validated.
 pub(super) fn apply_to(ctx: &Context, live: Option<&Value>, config: &Value) -> Result<Value> {
-    if ctx.info.subresource == "scale" {
-        return Err(unsupported_media_type(&PATCH_TYPES[..3]));
-    }
+    apply_as(ctx, ctx.resource, live, config)
+}
+
+/// [`apply_to`] for objects of `resource`: the request's resource, or the
+/// Scale of a write through `/scale` (`handlers/scale.rs`).
+pub(super) fn apply_as(
+    ctx: &Context,
+    resource: &api::ResourceInfo,
+    live: Option<&Value>,
+    config: &Value,
+) -> Result<Value> {
     let manager = manager(ctx);
     let now = write::now();
     let request = ssa::Request {
-        resource: ctx.resource,
+        resource,
         manager: &manager,
         subresource: &ctx.info.subresource,
         now: &now,
@@ -172,7 +180,7 @@ pub(super) fn unsupported_media_type(accepted: &[&str]) -> ApiError {
 }
 
 /// Reads an apply patch: YAML (or JSON) holding one object.
-fn parse_config(bytes: &[u8]) -> Result<Value> {
+pub(super) fn parse_config(bytes: &[u8]) -> Result<Value> {
     let parsed: Value = match serde_json::from_slice(bytes) {
         Ok(value) => value,
         Err(_) => serde_yaml::from_slice(bytes).map_err(|e| {

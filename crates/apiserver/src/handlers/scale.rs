@@ -1,8 +1,14 @@
-//! The scale subresource (`autoscaling/v1` Scale) of workloads, used by `kubectl scale`.
+//! The scale subresource (`autoscaling/v1` Scale) of workloads, used by
+//! `kubectl scale`; server-side apply through it moves the ownership of the
+//! replicas between the Scale and the parent (`api::apply::scale`).
 
 use http::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use api::apply::scale::{self as managed_scale, SCALE};
+use api::apply::{ManagedFields, Path};
+
+use super::apply;
 use super::write::{apply_patch, current, write_with_retries};
 use super::Context;
 use crate::error::{ApiError, Result};
@@ -176,7 +182,13 @@ pub async fn update(ctx: &Context, body: hyper::body::Incoming) -> Result<Respon
 
 pub async fn patch(ctx: &Context, body: hyper::body::Incoming) -> Result<Response<Body>> {
     let content_type = content_type(&ctx.headers);
+    if apply::PATCH_TYPES.contains(&content_type.as_str()) {
+        apply::validate_options(ctx, "PatchOptions")?;
+    }
     let bytes = read_body(body).await?;
+    if content_type == apply::APPLY_PATCH {
+        return server_side_apply(ctx, &bytes).await;
+    }
     let patch: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     write_replicas(ctx, None, |old| {
@@ -184,4 +196,67 @@ pub async fn patch(ctx: &Context, body: hyper::body::Incoming) -> Result<Respons
         replicas_of(&patched)
     })
     .await
+}
+
+/// Where the resource keeps its replicas in an API version of its group
+/// (`None`: a version it is not served in; `Some(None)`: one without scale).
+fn replicas_path(ctx: &Context, api_version: &str) -> Option<Option<Path>> {
+    let version = match api_version.rsplit_once('/') {
+        Some((group, version)) if group == ctx.resource.group => version,
+        None if ctx.resource.group.is_empty() => api_version,
+        _ => return None,
+    };
+    let resource = api::resource::lookup(ctx.resource.group, version, ctx.resource.plural)?;
+    if !api::resource::custom::is_custom(resource) {
+        return Some(Some(managed_scale::path_of_pointer("/spec/replicas")));
+    }
+    let scale = api::resource::custom::version_of(resource).and_then(|v| v.scale.clone());
+    Some(scale.map(|scale| managed_scale::path_of_pointer(&pointer(&scale.spec_replicas))))
+}
+
+fn managed_fields_of(obj: &Value) -> Result<ManagedFields> {
+    ManagedFields::decode(obj.pointer("/metadata/managedFields"))
+        .map_err(|e| ApiError::internal(format!("failed to decode managed fields: {e}")))
+}
+
+/// PATCH with an apply configuration of a Scale: applied to the Scale view,
+/// with the managers of the parent's replicas as its managers, and the
+/// outcome (replicas and owners) carried back to the parent, as upstream's
+/// scale subresources do.
+async fn server_side_apply(ctx: &Context, bytes: &[u8]) -> Result<Response<Body>> {
+    let config = apply::parse_config(bytes)?;
+    let requested_rv = config
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|rv| rv.parse().ok());
+    let replicas = |api_version: &str| replicas_path(ctx, api_version);
+    let written = write_with_retries(ctx, None, requested_rv, |old| {
+        let parent_managed = managed_fields_of(old)?;
+        let mut live = to_scale(ctx, old);
+        if let Some(entries) = managed_scale::to_scale(&parent_managed, &replicas).encode() {
+            live["metadata"]["managedFields"] = entries;
+        }
+        let applied = apply::apply_as(ctx, &SCALE, Some(&live), &config)?;
+        let count = replicas_of(&applied)?;
+        let managed = managed_scale::to_parent(
+            &parent_managed,
+            &managed_fields_of(&applied)?,
+            &replicas,
+            &ctx.resource.api_version(),
+        );
+        let mut new = old.clone();
+        set_path(&mut new, &paths(ctx).spec_replicas, json!(count));
+        let meta = api::meta::metadata_mut(&mut new);
+        match managed.encode() {
+            Some(entries) => meta.insert("managedFields".into(), entries),
+            None => meta.remove("managedFields"),
+        };
+        Ok(new)
+    })
+    .await?;
+    Ok(respond(
+        StatusCode::OK,
+        ctx.format,
+        &to_scale(ctx, &written),
+    ))
 }

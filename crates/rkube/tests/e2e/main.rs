@@ -23,6 +23,7 @@ mod patching;
 mod persistence;
 mod printing;
 mod python;
+mod scale_apply;
 mod scheduler;
 mod statefulsets;
 mod subresources;
