@@ -7,6 +7,7 @@
 //! Service account tokens are made by `POST serviceaccounts/NAME/token`
 //! (`handlers/token.rs`) and signed and checked by [`token`]; the review
 //! resources (`kubectl auth can-i`, `auth whoami`) are answered by [`reviews`].
+//! Writes of roles and bindings are checked for escalation by [`escalation`].
 //!
 //! Anonymous requests are served only where RBAC lets `system:unauthenticated`
 //! in (health and version, through `system:public-info-viewer`); elsewhere they
@@ -14,6 +15,7 @@
 
 pub mod authn;
 pub mod authz;
+pub mod escalation;
 mod impersonation;
 pub mod proto;
 pub mod reviews;

@@ -20,6 +20,7 @@ use api::resource::{ResourceInfo, Subresource};
 use http::{HeaderMap, Response};
 use serde_json::Value;
 
+use crate::auth::User;
 use crate::cache::Cache;
 use crate::error::{ApiError, Result};
 use crate::http::{Body, Format};
@@ -36,11 +37,28 @@ pub struct Context {
     pub query: Query,
     pub headers: HeaderMap,
     pub format: Format,
+    /// Who the request acts as.
+    pub user: User,
 }
 
 impl Context {
     pub fn cache(&self) -> &Cache {
         &self.state.cache
+    }
+
+    /// Refuses a create (`old` is `None`) or update of a role or binding that
+    /// grants more than the requester holds (`auth::escalation`).
+    pub async fn confirm_no_escalation(&self, new: &Value, old: Option<&Value>) -> Result<()> {
+        let resource = self.resource;
+        crate::auth::escalation::confirm_fresh(
+            &self.state,
+            &self.user,
+            resource.group,
+            resource.plural,
+            new,
+            old,
+        )
+        .await
     }
 
     /// The resource as upstream names it in messages: "pods", "deployments.apps".
@@ -122,6 +140,7 @@ pub async fn handle(
     query: Query,
     headers: HeaderMap,
     format: Format,
+    user: User,
     body: hyper::body::Incoming,
 ) -> Result<Response<Body>> {
     let Some(resource) = api::resource::lookup(&info.group, &info.version, &info.resource) else {
@@ -143,6 +162,7 @@ pub async fn handle(
         query,
         headers,
         format,
+        user,
     };
     // Subresources that are operations rather than views of the object.
     let core_pods = resource.group.is_empty() && resource.plural == "pods";

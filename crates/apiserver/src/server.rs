@@ -302,7 +302,7 @@ async fn dispatch(
             crate::auth::reviews::create(&state, &user, &info, &parts.headers, body).await
         }
         Route::Resource(info) => {
-            crate::handlers::handle(state, info, query, parts.headers, format, body).await
+            crate::handlers::handle(state, info, query, parts.headers, format, user, body).await
         }
         _ => Err(ApiError::NoRoute),
     }

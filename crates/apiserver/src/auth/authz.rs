@@ -209,6 +209,18 @@ pub fn rules_for(cache: &Cache, user: &User, namespace: &str) -> (Vec<Value>, Ve
     (resource_rules, non_resource_rules, aggregate(&errors))
 }
 
+/// Every rule that applies to `user` in `namespace` (cluster-wide ones
+/// included), with the errors met resolving roles, as upstream's
+/// `RulesFor`.
+pub fn owner_rules(cache: &Cache, user: &User, namespace: &str) -> (Vec<Value>, Vec<String>) {
+    let mut rules = Vec::new();
+    let errors = visit_rules(cache, user, namespace, &mut |_, rule| {
+        rules.push(rule.clone());
+        true
+    });
+    (rules, errors)
+}
+
 fn is_empty_list(value: Option<&Value>) -> bool {
     value
         .and_then(Value::as_array)

@@ -198,6 +198,7 @@ pub(super) async fn create_object(
         &name,
         api::strategy::validate_create(ctx.resource, &obj),
     )?;
+    ctx.confirm_no_escalation(&obj, None).await?;
     admission::admit_create(ctx, &mut obj).await?;
     invalid(
         ctx,
@@ -415,6 +416,7 @@ pub(super) async fn write_with_retries(
             &ctx.info.name,
             api::strategy::validate_update(ctx.resource, &new, &old),
         )?;
+        ctx.confirm_no_escalation(&new, Some(&old)).await?;
         admission::admit_update(ctx, &mut new, &old).await?;
         codec::set_resource_version(&mut new, kv.mod_revision);
         super::apply::keep_unchanged_times(&mut new, &old);

@@ -23,6 +23,7 @@ mod patching;
 mod persistence;
 mod printing;
 mod python;
+mod rbac_escalation;
 mod scale_apply;
 mod scheduler;
 mod statefulsets;
