@@ -502,6 +502,16 @@ fn swagger_carries_custom_resources_while_their_definition_exists() {
             explained.contains("size") && explained.contains("<integer>"),
             "{explained}"
         );
+        // kubectl's Swagger 2.0 reader (the protobuf document).
+        let explained = ok_with(
+            &cluster,
+            &binary,
+            &["explain", "widgets.spec", "--output=plaintext-openapiv2"],
+        );
+        assert!(
+            explained.contains("size\t<integer> -required-"),
+            "{explained}"
+        );
         let explained = ok_with(&cluster, &binary, &["explain", "deployments.spec.replicas"]);
         assert!(explained.contains("<integer>"), "{explained}");
     }
