@@ -189,7 +189,7 @@ pub async fn handle(
     }
     let writes = matches!(
         ctx.info.verb,
-        Verb::Create | Verb::Update | Verb::Patch | Verb::Delete
+        Verb::Create | Verb::Update | Verb::Patch | Verb::Delete | Verb::DeleteCollection
     );
     match transform::Transform::for_request(&ctx)? {
         Some(transform) if writes => {

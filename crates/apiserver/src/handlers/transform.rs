@@ -1,5 +1,6 @@
-//! The answers of writes (create, update, patch, delete) in the form the
-//! client asked for: a one-row Table (`as=Table`) or PartialObjectMetadata,
+//! The answers of writes (create, update, patch, delete, and delete of a
+//! collection) in the form the client asked for: a Table (`as=Table`, one
+//! row per object) or PartialObjectMetadata(List),
 //! as upstream's `transformResponseObject` does for every verb. A Status
 //! (an immediate deletion) and objects of another kind (a Scale) go out as
 //! they are.
@@ -38,15 +39,28 @@ impl Transform {
         }
         let (mut parts, body) = response.into_parts();
         let bytes = read_body(body).await?;
-        let object = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .filter(|object| object.get("kind").and_then(Value::as_str) == Some(ctx.resource.kind));
-        let Some(object) = object else {
+        let object = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        let transformed = if kind == ctx.resource.kind {
+            match self {
+                Transform::Table(printer) => printer.object_table(&object),
+                Transform::Metadata => super::metadata::partial(&object),
+            }
+        } else if kind == ctx.resource.list_kind() {
+            // What a delete of a collection deleted.
+            let items: Vec<&Value> = object
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect();
+            let metadata = object.get("metadata").cloned().unwrap_or(Value::Null);
+            match self {
+                Transform::Table(printer) => printer.table(&items, metadata),
+                Transform::Metadata => super::metadata::list(items.into_iter(), metadata),
+            }
+        } else {
             return Ok(Response::from_parts(parts, full(bytes)));
-        };
-        let transformed = match self {
-            Transform::Table(printer) => printer.object_table(&object),
-            Transform::Metadata => super::metadata::partial(&object),
         };
         let bytes = serde_json::to_vec(&transformed).unwrap_or_default();
         parts.headers.insert(

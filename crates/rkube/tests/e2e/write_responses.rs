@@ -164,6 +164,38 @@ fn writes_answer_tables_when_asked() {
     assert_eq!(status["kind"], "Status", "{status}");
     assert_eq!(status["status"], "Success", "{status}");
 
+    // A delete of a collection answers a row per object deleted.
+    for name in ["one", "two"] {
+        let labeled = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {"batch": "x"}}});
+        let (code, _) = call(
+            &cluster,
+            "POST",
+            CONFIGMAPS,
+            "application/json",
+            "application/json",
+            Some(labeled),
+        );
+        assert_eq!(code, 201);
+    }
+    let (code, table) = call(
+        &cluster,
+        "DELETE",
+        &format!("{CONFIGMAPS}?labelSelector=batch%3Dx"),
+        "application/json",
+        TABLE,
+        None,
+    );
+    assert_eq!(code, 200, "{table}");
+    assert_eq!(table["kind"], "Table", "{table}");
+    let names: Vec<&Value> = table["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| &r["cells"][0])
+        .collect();
+    assert_eq!(names, [&json!("one"), &json!("two")], "{table}");
+
     // Errors stay Status, and an unknown includeObject is refused before
     // anything is written.
     let (code, status) = call(&cluster, "DELETE", &path, "application/json", TABLE, None);
