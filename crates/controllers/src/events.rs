@@ -18,6 +18,12 @@ use crate::Error;
 
 /// How long a repeated occurrence updates the same event (client-go: 6 min).
 const SERIES_WINDOW: Duration = Duration::from_secs(6 * 60);
+/// How often expired occurrences are dropped: pruning on every event made
+/// recording quadratic in the events of the window (one per scheduled pod).
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// The most occurrences remembered, as client-go's LRU of 4096; beyond it the
+/// memory starts again (a repeat then makes a new event instead of a series).
+const MAX_SEEN: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
@@ -52,7 +58,6 @@ struct Key {
 }
 
 struct Seen {
-    namespace: String,
     name: String,
     count: i32,
     at: Instant,
@@ -62,7 +67,40 @@ pub struct Recorder {
     client: Client,
     controller: String,
     instance: String,
-    seen: Mutex<HashMap<Key, Seen>>,
+    seen: Mutex<SeenOccurrences>,
+}
+
+/// Recent occurrences, pruned now and then.
+struct SeenOccurrences {
+    by_key: HashMap<Key, Seen>,
+    pruned_at: Instant,
+}
+
+impl SeenOccurrences {
+    fn new() -> Self {
+        SeenOccurrences {
+            by_key: HashMap::new(),
+            pruned_at: Instant::now(),
+        }
+    }
+
+    /// Counts a repeat of `key`: where its event is and how often it happened.
+    fn repeat(&mut self, key: &Key) -> Option<(String, i32)> {
+        if self.pruned_at.elapsed() >= PRUNE_EVERY || self.by_key.len() >= MAX_SEEN {
+            self.by_key.retain(|_, s| s.at.elapsed() < SERIES_WINDOW);
+            if self.by_key.len() >= MAX_SEEN {
+                self.by_key.clear();
+            }
+            self.pruned_at = Instant::now();
+        }
+        let seen = self.by_key.get_mut(key)?;
+        if seen.at.elapsed() >= SERIES_WINDOW {
+            return None;
+        }
+        seen.count += 1;
+        seen.at = Instant::now();
+        Some((seen.name.clone(), seen.count))
+    }
 }
 
 fn now() -> MicroTime {
@@ -80,7 +118,7 @@ impl Recorder {
             client,
             controller: controller.to_string(),
             instance: format!("{controller}-{instance}"),
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(SeenOccurrences::new()),
         }
     }
 
@@ -108,15 +146,8 @@ impl Recorder {
             note: occurrence.note.clone(),
         };
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        let repeat = self.seen.lock().ok().and_then(|mut seen| {
-            seen.retain(|_, s| s.at.elapsed() < SERIES_WINDOW);
-            seen.get_mut(&key).map(|s| {
-                s.count += 1;
-                s.at = Instant::now();
-                (s.namespace.clone(), s.name.clone(), s.count)
-            })
-        });
-        if let Some((_, name, count)) = repeat {
+        let repeat = self.seen.lock().ok().and_then(|mut seen| seen.repeat(&key));
+        if let Some((name, count)) = repeat {
             let patch = json!({"series": {"count": count, "lastObservedTime": now()}});
             match api
                 .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -149,10 +180,9 @@ impl Recorder {
         };
         let created = api.create(&PostParams::default(), &event).await?;
         if let (Ok(mut seen), Some(name)) = (self.seen.lock(), created.metadata.name) {
-            seen.insert(
+            seen.by_key.insert(
                 key,
                 Seen {
-                    namespace,
                     name,
                     count: 1,
                     at: Instant::now(),
@@ -160,5 +190,53 @@ impl Recorder {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(note: &str) -> Key {
+        Key {
+            object: ("v1".into(), "Pod".into(), "default".into(), "p".into()),
+            type_: EventType::Normal,
+            reason: "Scheduled".into(),
+            note: note.into(),
+        }
+    }
+
+    fn seen(name: &str, at: Instant) -> Seen {
+        Seen {
+            name: name.into(),
+            count: 1,
+            at,
+        }
+    }
+
+    #[test]
+    fn repeats_within_the_window_count_up() {
+        let mut occurrences = SeenOccurrences::new();
+        assert_eq!(occurrences.repeat(&key("a")), None);
+        occurrences
+            .by_key
+            .insert(key("a"), seen("p.1", Instant::now()));
+        assert_eq!(occurrences.repeat(&key("a")), Some(("p.1".into(), 2)));
+        assert_eq!(occurrences.repeat(&key("a")), Some(("p.1".into(), 3)));
+        assert_eq!(occurrences.repeat(&key("b")), None);
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut occurrences = SeenOccurrences::new();
+        for i in 0..MAX_SEEN {
+            occurrences
+                .by_key
+                .insert(key(&i.to_string()), seen("p", Instant::now()));
+        }
+        // Full of recent occurrences: forgotten all at once, as an LRU would
+        // forget them one by one.
+        assert_eq!(occurrences.repeat(&key("0")), None);
+        assert!(occurrences.by_key.is_empty());
     }
 }

@@ -15,6 +15,8 @@ use crate::resources::{host_ports, pod_requests, HostPort, Resources};
 #[derive(Clone, Debug)]
 pub struct PlacedPod {
     pub pod: Arc<Pod>,
+    /// Whether the pod has pod affinity or anti-affinity terms.
+    pub has_affinity: bool,
     pub requests: Resources,
     pub non_zero_requests: Resources,
     pub ports: Vec<HostPort>,
@@ -26,9 +28,35 @@ impl PlacedPod {
             requests: pod_requests(&pod, false),
             non_zero_requests: pod_requests(&pod, true),
             ports: host_ports(&pod),
+            has_affinity: has_pod_affinity(&pod),
             pod,
         }
     }
+}
+
+/// Whether `pod` has pod affinity or anti-affinity terms, required or
+/// preferred.
+pub fn has_pod_affinity(pod: &Pod) -> bool {
+    let Some(affinity) = pod.spec.as_ref().and_then(|s| s.affinity.as_ref()) else {
+        return false;
+    };
+    let affinity_terms = affinity.pod_affinity.as_ref().is_some_and(|a| {
+        a.required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .is_some_and(|t| !t.is_empty())
+            || a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .is_some_and(|t| !t.is_empty())
+    });
+    let anti_terms = affinity.pod_anti_affinity.as_ref().is_some_and(|a| {
+        a.required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .is_some_and(|t| !t.is_empty())
+            || a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .is_some_and(|t| !t.is_empty())
+    });
+    affinity_terms || anti_terms
 }
 
 /// A node and what is placed on it, as upstream's `framework.NodeInfo`.
@@ -42,6 +70,11 @@ pub struct NodeInfo {
     pub allocatable: Resources,
     /// `status.allocatable.pods`.
     pub allowed_pods: i64,
+    /// Image name → size, from `status.images`.
+    pub images: HashMap<String, i64>,
+    /// Placed pods with pod affinity or anti-affinity terms of their own:
+    /// only these can constrain where other pods go.
+    pub pods_with_affinity: usize,
 }
 
 impl NodeInfo {
@@ -62,11 +95,13 @@ impl NodeInfo {
             .and_then(|a| a.get("pods"))
             .and_then(|q| crate::resources::parse_quantity(&q.0, 0))
             .unwrap_or(0);
+        self.images = crate::plugins::image_locality::node_images(&node);
         self.node = node;
     }
 
     pub fn add_pod(&mut self, key: String, placed: PlacedPod) {
         self.remove_pod(&key);
+        self.pods_with_affinity += usize::from(placed.has_affinity);
         self.requested.add(&placed.requests);
         self.non_zero_requested.add(&placed.non_zero_requests);
         self.pods.insert(key, placed);
@@ -74,6 +109,7 @@ impl NodeInfo {
 
     pub fn remove_pod(&mut self, key: &str) -> Option<PlacedPod> {
         let placed = self.pods.remove(key)?;
+        self.pods_with_affinity -= usize::from(placed.has_affinity);
         self.requested.sub(&placed.requests);
         self.non_zero_requested.sub(&placed.non_zero_requests);
         Some(placed)
@@ -84,10 +120,26 @@ impl NodeInfo {
     }
 }
 
+/// What a cycle can learn about the whole cluster without visiting every
+/// node: lets plugins skip work nothing in the cluster calls for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Placed pods with pod affinity or anti-affinity terms.
+    pub pods_with_affinity: usize,
+    /// Nodes that report images.
+    pub nodes_with_images: usize,
+}
+
 /// Nodes, placed pods and assumptions.
 #[derive(Debug, Default)]
 pub struct Cache {
-    nodes: BTreeMap<String, NodeInfo>,
+    /// Every node, in one contiguous list: each cycle walks it, and a walk of
+    /// a tree of 5,000 nodes cost more than some plugins.
+    nodes: Vec<NodeInfo>,
+    /// Node name → its place in `nodes`.
+    node_index: HashMap<String, usize>,
+    /// Kept up to date with every change of `nodes`.
+    summary: Summary,
     /// Where each placed pod is (`namespace/name` → node), for pods whose node
     /// object is not (yet) known too.
     pod_nodes: HashMap<String, String>,
@@ -107,17 +159,26 @@ pub fn pod_key(pod: &Pod) -> String {
 }
 
 impl Cache {
+    fn node_mut(&mut self, name: &str) -> Option<&mut NodeInfo> {
+        let index = *self.node_index.get(name)?;
+        self.nodes.get_mut(index)
+    }
+
     /// Adds or replaces a node; returns whether anything scheduling depends on
     /// changed (labels, taints, unschedulable, allocatable), or it is new.
     pub fn set_node(&mut self, node: Arc<Node>) -> bool {
         let name = node.metadata.name.clone().unwrap_or_default();
-        match self.nodes.get_mut(&name) {
+        match self.node_mut(&name) {
             Some(info) => {
                 let relevant = info.node.metadata.labels != node.metadata.labels
                     || info.node.spec != node.spec
                     || info.node.status.as_ref().map(|s| &s.allocatable)
                         != node.status.as_ref().map(|s| &s.allocatable);
+                let had_images = !info.images.is_empty();
                 info.set_node(node);
+                let has_images = !info.images.is_empty();
+                self.summary.nodes_with_images += usize::from(has_images);
+                self.summary.nodes_with_images -= usize::from(had_images);
                 relevant
             }
             None => {
@@ -133,17 +194,27 @@ impl Cache {
                         info.add_pod(key, placed);
                     }
                 }
-                self.nodes.insert(name, info);
+                self.summary.pods_with_affinity += info.pods_with_affinity;
+                self.summary.nodes_with_images += usize::from(!info.images.is_empty());
+                self.node_index.insert(name, self.nodes.len());
+                self.nodes.push(info);
                 true
             }
         }
     }
 
     pub fn remove_node(&mut self, name: &str) {
-        if let Some(info) = self.nodes.remove(name) {
-            for (key, placed) in info.pods {
-                self.orphans.insert(key, (name.to_string(), placed));
-            }
+        let Some(index) = self.node_index.remove(name) else {
+            return;
+        };
+        let info = self.nodes.swap_remove(index);
+        if let Some(moved) = self.nodes.get(index) {
+            self.node_index.insert(moved.name().to_string(), index);
+        }
+        self.summary.pods_with_affinity -= info.pods_with_affinity;
+        self.summary.nodes_with_images -= usize::from(!info.images.is_empty());
+        for (key, placed) in info.pods {
+            self.orphans.insert(key, (name.to_string(), placed));
         }
     }
 
@@ -151,8 +222,12 @@ impl Cache {
     fn place(&mut self, key: String, node_name: &str, placed: PlacedPod) {
         self.unplace(&key);
         self.pod_nodes.insert(key.clone(), node_name.to_string());
-        match self.nodes.get_mut(node_name) {
-            Some(info) => info.add_pod(key, placed),
+        let has_affinity = placed.has_affinity;
+        match self.node_mut(node_name) {
+            Some(info) => {
+                info.add_pod(key, placed);
+                self.summary.pods_with_affinity += usize::from(has_affinity);
+            }
             None => {
                 self.orphans.insert(key, (node_name.to_string(), placed));
             }
@@ -161,8 +236,9 @@ impl Cache {
 
     fn unplace(&mut self, key: &str) {
         if let Some(node) = self.pod_nodes.remove(key) {
-            if let Some(info) = self.nodes.get_mut(&node) {
-                info.remove_pod(key);
+            let removed = self.node_mut(&node).and_then(|info| info.remove_pod(key));
+            if let Some(placed) = removed {
+                self.summary.pods_with_affinity -= usize::from(placed.has_affinity);
             }
         }
         self.orphans.remove(key);
@@ -226,7 +302,12 @@ impl Cache {
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = &NodeInfo> {
-        self.nodes.values()
+        self.nodes.iter()
+    }
+
+    /// What the known nodes hold, as a whole.
+    pub fn summary(&self) -> Summary {
+        self.summary
     }
 
     pub fn node_count(&self) -> usize {
@@ -263,6 +344,43 @@ mod tests {
         assert_eq!(requested(&cache), 2000);
         cache.forget("default/b");
         assert_eq!(requested(&cache), 0);
+    }
+
+    #[test]
+    fn the_summary_follows_nodes_and_pods() {
+        let mut cache = Cache::default();
+        cache.set_node(Arc::new(node("n1", "4", "8Gi")));
+        cache.set_node(Arc::new(node("n2", "4", "8Gi")));
+        assert_eq!(cache.summary(), Summary::default());
+        let mut with_images = node("n2", "4", "8Gi");
+        with_images.status.as_mut().unwrap().images =
+            serde_json::from_value(serde_json::json!([{"names": ["app:1"], "sizeBytes": 100}]))
+                .unwrap();
+        cache.set_node(Arc::new(with_images));
+        assert_eq!(cache.summary().nodes_with_images, 1);
+        let mut picky = pod("a", "1", "1Gi");
+        picky.spec.as_mut().unwrap().affinity = serde_json::from_value(serde_json::json!({
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {}, "topologyKey": "kubernetes.io/hostname"}
+            ]}
+        }))
+        .unwrap();
+        cache.assume(Arc::new(picky.clone()), "n2");
+        cache.assume(Arc::new(pod("b", "1", "1Gi")), "n2");
+        assert_eq!(cache.summary().pods_with_affinity, 1);
+        // Placed again (the watch confirms it): still one.
+        picky.spec.as_mut().unwrap().node_name = Some("n2".into());
+        cache.add_bound_pod(Arc::new(picky));
+        assert_eq!(cache.summary().pods_with_affinity, 1);
+        // The node goes (its pods wait as orphans), and comes back.
+        cache.remove_node("n2");
+        assert_eq!(cache.summary(), Summary::default());
+        assert_eq!(cache.node_count(), 1);
+        assert_eq!(cache.nodes().next().unwrap().name(), "n1");
+        cache.set_node(Arc::new(node("n2", "4", "8Gi")));
+        assert_eq!(cache.summary().pods_with_affinity, 1);
+        cache.remove_pod("default/a");
+        assert_eq!(cache.summary(), Summary::default());
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct PodState<'a> {
     /// Every node of the cycle's snapshot, for plugins that count across the
     /// cluster (PodTopologySpread).
     pub nodes: Vec<&'a NodeInfo>,
+    /// The cluster as a whole, when known: lets plugins skip what nothing in
+    /// it calls for (unknown: they look at every node).
+    pub cluster: Option<crate::cache::Summary>,
     /// PodTopologySpread's counts, computed on first use.
     pub spread: std::sync::OnceLock<crate::plugins::pod_topology_spread::Counts>,
     /// InterPodAffinity's counts, computed on first use.
@@ -85,6 +88,7 @@ impl<'a> PodState<'a> {
             non_zero_requests: pod_requests(pod, true),
             ports: host_ports(pod),
             nodes: Vec::new(),
+            cluster: None,
             spread: std::sync::OnceLock::new(),
             pod_affinity: std::sync::OnceLock::new(),
         }
@@ -94,6 +98,13 @@ impl<'a> PodState<'a> {
     #[must_use]
     pub fn with_nodes(mut self, nodes: Vec<&'a NodeInfo>) -> PodState<'a> {
         self.nodes = nodes;
+        self
+    }
+
+    /// The state with what the cache knows of the cluster as a whole.
+    #[must_use]
+    pub fn with_summary(mut self, summary: crate::cache::Summary) -> PodState<'a> {
+        self.cluster = Some(summary);
         self
     }
 }

@@ -34,7 +34,14 @@ struct Shared {
     /// Where the next cycle starts looking for feasible nodes, so that with
     /// many nodes every node gets its turn (upstream `nextStartNodeIndex`).
     next_start: Mutex<usize>,
+    /// Bindings (and their events) in flight at once. The client speaks
+    /// HTTP/1.1, so each concurrent request holds a connection of its own;
+    /// unbounded, a burst of decisions opened (and TLS-handshook) hundreds.
+    binding_slots: tokio::sync::Semaphore,
 }
+
+/// How many bindings may be in flight at once.
+const BINDING_SLOTS: usize = 32;
 
 impl Shared {
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -74,6 +81,7 @@ pub async fn run(
         queue: SchedulingQueue::new(config.queue.clone()),
         client: client.clone(),
         cache: Mutex::new(Cache::default()),
+        binding_slots: tokio::sync::Semaphore::new(BINDING_SLOTS),
         random: Mutex::new(seed),
         next_start: Mutex::new(0),
     });
@@ -285,11 +293,13 @@ fn decide(
     pod: &Pod,
     cache: &Cache,
 ) -> Result<String, (String, Option<(String, Vec<Arc<Pod>>)>)> {
-    let nodes: Vec<_> = cache.nodes().collect();
-    if nodes.is_empty() {
+    if cache.node_count() == 0 {
         return Err((NO_NODES_AVAILABLE.to_string(), None));
     }
-    let state = PodState::new(pod).with_nodes(nodes.clone());
+    let state = PodState::new(pod)
+        .with_nodes(cache.nodes().collect())
+        .with_summary(cache.summary());
+    let nodes = &state.nodes;
     let start = {
         let mut next = shared.next_start.lock().unwrap_or_else(|e| e.into_inner());
         let start = *next;
@@ -299,12 +309,12 @@ fn decide(
     let Some((framework, _)) = profile(shared, pod) else {
         return Err((NO_NODES_AVAILABLE.to_string(), None));
     };
-    match framework.find_feasible(&state, &nodes, start) {
+    match framework.find_feasible(&state, nodes, start) {
         Ok(feasible) => framework
-            .select_host(&state, &feasible, &nodes, |n| shared.random_below(n))
+            .select_host(&state, &feasible, nodes, |n| shared.random_below(n))
             .map(|n| n.name().to_string())
             .ok_or_else(|| (NO_NODES_AVAILABLE.to_string(), None)),
-        Err(mut fit) => match preemption::evaluate(framework, &state, &nodes, &fit) {
+        Err(mut fit) => match preemption::evaluate(framework, &state, nodes, &fit) {
             Outcome::Unhelpful(message) => {
                 fit.post_filter_message = Some(message);
                 Err((fit_message(&fit), None))
@@ -365,6 +375,8 @@ fn pods_api(shared: &Shared, pod: &Pod) -> Api<Pod> {
 }
 
 async fn bind(shared: &Shared, popped: QueuedPod, node: String) {
+    // The semaphore is never closed; without a permit, bind anyway.
+    let _slot = shared.binding_slots.acquire().await.ok();
     let pod = &popped.pod;
     let name = pod.metadata.name.clone().unwrap_or_default();
     let binding = Binding {

@@ -27,11 +27,10 @@ pub fn normalized_image_name(name: &str) -> String {
     }
 }
 
-/// Image name → size on `node`.
-fn node_images(node: &NodeInfo) -> HashMap<String, i64> {
+/// Image name → size on `node` (`status.images`), read once per Node update.
+pub fn node_images(node: &k8s_openapi::api::core::v1::Node) -> HashMap<String, i64> {
     let mut images = HashMap::new();
     for image in node
-        .node
         .status
         .as_ref()
         .and_then(|s| s.images.as_ref())
@@ -74,17 +73,20 @@ impl ScorePlugin for ImageLocality {
         all: &[&NodeInfo],
     ) -> Vec<i64> {
         let images = pod_images(state);
-        if images.is_empty() || all.is_empty() {
+        let no_images = state.cluster.is_some_and(|c| c.nodes_with_images == 0);
+        if images.is_empty() || all.is_empty() || no_images {
             return vec![0; feasible.len()];
         }
-        let all_images: Vec<HashMap<String, i64>> = all.iter().map(|n| node_images(n)).collect();
         let spread: HashMap<&str, usize> = images
             .iter()
             .map(|image| {
-                let count = all_images.iter().filter(|m| m.contains_key(image)).count();
+                let count = all.iter().filter(|n| n.images.contains_key(image)).count();
                 (image.as_str(), count)
             })
             .collect();
+        if spread.values().all(|&count| count == 0) {
+            return vec![0; feasible.len()];
+        }
         let containers = state
             .pod
             .spec
@@ -95,11 +97,10 @@ impl ScorePlugin for ImageLocality {
         feasible
             .iter()
             .map(|node| {
-                let held = node_images(node);
                 let sum: i64 = images
                     .iter()
                     .filter_map(|image| {
-                        let size = held.get(image)?;
+                        let size = node.images.get(image)?;
                         let nodes_with = spread.get(image.as_str()).copied().unwrap_or(0) as f64;
                         Some((*size as f64 * nodes_with / all.len() as f64) as i64)
                     })

@@ -28,11 +28,12 @@ pub struct Counts {
     affinity_any: bool,
     /// Per required anti-affinity term of the incoming pod: domain → matching pods.
     anti_affinity: Vec<HashMap<String, i64>>,
-    /// (topology key, value) pairs where an existing pod's required
-    /// anti-affinity forbids the incoming pod.
-    forbidden: HashSet<(String, String)>,
-    /// (topology key, value) → preference score for the incoming pod.
-    preference: HashMap<(String, String), i64>,
+    /// Topology key → the values (domains) where an existing pod's required
+    /// anti-affinity forbids the incoming pod. By key, so that a node is
+    /// checked with one lookup per key rather than a pass over every pair.
+    forbidden: HashMap<String, HashSet<String>>,
+    /// Topology key → value → preference score for the incoming pod.
+    preference: HashMap<String, HashMap<String, i64>>,
 }
 
 fn affinity_terms(pod: &Pod) -> (&[PodAffinityTerm], &[PodAffinityTerm]) {
@@ -119,10 +120,19 @@ pub fn count(state: &PodState<'_>) -> Counts {
         anti_affinity: vec![HashMap::new(); anti.len()],
         ..Counts::default()
     };
+    // Without terms of its own, the incoming pod is only constrained by
+    // existing pods that have terms (upstream keeps the same lists per node).
+    let own_terms = !required.is_empty() || !anti.is_empty() || !preferred.is_empty();
+    if !own_terms && state.cluster.is_some_and(|c| c.pods_with_affinity == 0) {
+        return counts;
+    }
     for node in &state.nodes {
+        if !own_terms && node.pods_with_affinity == 0 {
+            continue;
+        }
         for placed in node.pods.values() {
             let other = &placed.pod;
-            if other.metadata.deletion_timestamp.is_some() {
+            if other.metadata.deletion_timestamp.is_some() || (!own_terms && !placed.has_affinity) {
                 continue;
             }
             if !required.is_empty() && required.iter().all(|t| term_matches(t, pod, other)) {
@@ -147,7 +157,9 @@ pub fn count(state: &PodState<'_>) -> Counts {
                     if term_matches(term, pod, other) {
                         *counts
                             .preference
-                            .entry((term.topology_key.clone(), value.clone()))
+                            .entry(term.topology_key.clone())
+                            .or_default()
+                            .entry(value.clone())
                             .or_default() += weight;
                     }
                 }
@@ -159,7 +171,9 @@ pub fn count(state: &PodState<'_>) -> Counts {
                     if term_matches(term, other, pod) {
                         counts
                             .forbidden
-                            .insert((term.topology_key.clone(), value.clone()));
+                            .entry(term.topology_key.clone())
+                            .or_default()
+                            .insert(value.clone());
                     }
                 }
             }
@@ -174,7 +188,9 @@ pub fn count(state: &PodState<'_>) -> Counts {
                     if term_matches(term, other, pod) {
                         *counts
                             .preference
-                            .entry((term.topology_key.clone(), value.clone()))
+                            .entry(term.topology_key.clone())
+                            .or_default()
+                            .entry(value.clone())
                             .or_default() += weight;
                     }
                 }
@@ -221,7 +237,7 @@ impl FilterPlugin for InterPodAffinity {
         let forbidden = counts
             .forbidden
             .iter()
-            .any(|(key, value)| label(node, key) == Some(value));
+            .any(|(key, values)| label(node, key).is_some_and(|v| values.contains(v)));
         if forbidden {
             return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
         }
@@ -238,8 +254,7 @@ impl ScorePlugin for InterPodAffinity {
         counts(state)
             .preference
             .iter()
-            .filter(|((key, value), _)| label(node, key) == Some(value))
-            .map(|(_, score)| *score)
+            .filter_map(|(key, scores)| scores.get(label(node, key)?))
             .sum()
     }
 
