@@ -328,7 +328,11 @@ fn update_managed(
         api_version: None,
         subresource: None,
     };
-    let new = without_managed_fields(new);
+    let new = if new.pointer("/metadata/managedFields").is_some() {
+        std::borrow::Cow::Owned(without_managed_fields(new))
+    } else {
+        std::borrow::Cow::Borrowed(new)
+    };
     updater(request, schema).update(old, &new, managed, &operation);
     strip_server_fields(managed, &operation);
     if let Some(changed) = managed.entries.remove(&operation) {
@@ -543,7 +547,7 @@ fn describe_object(resource: &ResourceInfo, obj: &Value) -> String {
 /// The object Go's zero value of the kind shows, which a create compares
 /// against: non-pointer structs are there, empty.
 fn zero_object(schema: &Schema, resource: &ResourceInfo) -> Value {
-    let mut zero = schema.root().zero();
+    let mut zero = schema.zero().clone();
     if let Value::Object(map) = &mut zero {
         map.insert("apiVersion".into(), Value::from(resource.api_version()));
         map.insert("kind".into(), Value::from(resource.kind));

@@ -66,6 +66,11 @@ pub fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
     prepare::prepare_for_create(resource, obj);
 }
 
+/// A pod's QoS class (`status.qosClass`) from its containers' resources.
+pub fn pod_qos_class(pod: &Value) -> &'static str {
+    prepare::pod_qos(pod.get("spec"))
+}
+
 /// Prepares an update of the main resource: keeps the old `status` for resources
 /// with a status subresource, and bumps `metadata.generation` when anything but
 /// metadata and status changed.

@@ -29,6 +29,9 @@ const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 pub struct Schema {
     definitions: Definitions,
     root: Value,
+    /// [`Type::zero`] of the root, built on first use (every create compares
+    /// against it).
+    zero: OnceLock<Value>,
 }
 
 /// Schemas by name.
@@ -136,6 +139,7 @@ impl Schema {
             Some(name) => Schema {
                 definitions,
                 root: json!({ "$ref": format!("#/components/schemas/{name}") }),
+                zero: OnceLock::new(),
             },
             None => Schema::deduced_with_metadata(),
         }
@@ -155,6 +159,7 @@ impl Schema {
                 },
                 "x-kubernetes-preserve-unknown-fields": true,
             }),
+            zero: OnceLock::new(),
         }
     }
 
@@ -164,7 +169,13 @@ impl Schema {
         Schema {
             definitions: Arc::new(definitions),
             root: json!({ "$ref": format!("#/components/schemas/{root}") }),
+            zero: OnceLock::new(),
         }
+    }
+
+    /// The root's zero value ([`Type::zero`]), computed once.
+    pub fn zero(&self) -> &Value {
+        self.zero.get_or_init(|| self.root().zero())
     }
 
     pub fn root(&self) -> Type<'_> {

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{each_object, object, object_opt, str_of};
+use super::json::{each_object, object, str_of};
 use super::quantity::Quantity;
 use crate::resource::Subresource;
 use crate::ResourceInfo;
@@ -65,7 +65,7 @@ pub(super) fn prepare_for_create(resource: &ResourceInfo, obj: &mut Value) {
     let has_status = resource.has_subresource(Subresource::Status);
     match (resource.group, resource.kind) {
         ("", "Pod") => {
-            let qos = pod_qos(root);
+            let qos = pod_qos(root.get("spec"));
             let mut status = json!({"phase": "Pending", "qosClass": qos});
             let gated = root
                 .get("spec")
@@ -450,7 +450,7 @@ fn str_of_value(value: &Value, key: &str) -> String {
 /// Upstream's `GetPodQOS`: BestEffort without cpu/memory requests and limits,
 /// Guaranteed when every container limits both and requests equal limits,
 /// Burstable otherwise.
-fn pod_qos(root: &mut Map<String, Value>) -> &'static str {
+pub(super) fn pod_qos(spec: Option<&Value>) -> &'static str {
     let mut requests: Vec<(String, Quantity)> = Vec::new();
     let mut limits: Vec<(String, Quantity)> = Vec::new();
     let mut guaranteed = true;
@@ -461,11 +461,12 @@ fn pod_qos(root: &mut Map<String, Value>) -> &'static str {
         Some((_, total)) => *total = *total + q,
         None => totals.push((name.to_string(), q)),
     };
-    let Some(spec) = object_opt(root, "spec") else {
+    let Some(spec) = spec else {
         return "BestEffort";
     };
     for key in ["containers", "initContainers"] {
-        for container in each_object(spec, key) {
+        let containers = spec.get(key).and_then(Value::as_array);
+        for container in containers.into_iter().flatten() {
             let resources = container.get("resources");
             let positive = |kind: &str| -> Vec<(String, Quantity)> {
                 resources

@@ -70,7 +70,7 @@ pub async fn admit_create(ctx: &Context, obj: &mut Value) -> Result<()> {
         service_account::admit(ctx, obj).await?;
         priority::admit_pod(ctx, obj).await?;
         tolerations::admit(obj);
-        refresh_qos_class(ctx, obj);
+        refresh_qos_class(obj);
     }
     if is_core(ctx, "persistentvolumeclaims") {
         limit_ranger::admit_claim(ctx, obj)?;
@@ -120,13 +120,10 @@ fn forbidden(ctx: &Context, obj: &Value, reason: impl std::fmt::Display) -> ApiE
 
 /// The pod's QoS class again, after admission changed its resources (upstream
 /// computes it after mutating admission).
-fn refresh_qos_class(ctx: &Context, obj: &mut Value) {
-    let mut prepared = obj.clone();
-    api::strategy::prepare_for_create(ctx.resource, &mut prepared);
-    if let Some(qos) = prepared.pointer("/status/qosClass").cloned() {
-        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
-            status.insert("qosClass".into(), qos);
-        }
+fn refresh_qos_class(obj: &mut Value) {
+    let qos = api::strategy::pod_qos_class(obj);
+    if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+        status.insert("qosClass".into(), qos.into());
     }
 }
 
