@@ -28,35 +28,10 @@ impl PlacedPod {
             requests: pod_requests(&pod, false),
             non_zero_requests: pod_requests(&pod, true),
             ports: host_ports(&pod),
-            has_affinity: has_pod_affinity(&pod),
+            has_affinity: crate::plugins::inter_pod_affinity::has_terms(&pod),
             pod,
         }
     }
-}
-
-/// Whether `pod` has pod affinity or anti-affinity terms, required or
-/// preferred.
-pub fn has_pod_affinity(pod: &Pod) -> bool {
-    let Some(affinity) = pod.spec.as_ref().and_then(|s| s.affinity.as_ref()) else {
-        return false;
-    };
-    let affinity_terms = affinity.pod_affinity.as_ref().is_some_and(|a| {
-        a.required_during_scheduling_ignored_during_execution
-            .as_ref()
-            .is_some_and(|t| !t.is_empty())
-            || a.preferred_during_scheduling_ignored_during_execution
-                .as_ref()
-                .is_some_and(|t| !t.is_empty())
-    });
-    let anti_terms = affinity.pod_anti_affinity.as_ref().is_some_and(|a| {
-        a.required_during_scheduling_ignored_during_execution
-            .as_ref()
-            .is_some_and(|t| !t.is_empty())
-            || a.preferred_during_scheduling_ignored_during_execution
-                .as_ref()
-                .is_some_and(|t| !t.is_empty())
-    });
-    affinity_terms || anti_terms
 }
 
 /// A node and what is placed on it, as upstream's `framework.NodeInfo`.

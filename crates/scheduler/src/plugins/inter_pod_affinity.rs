@@ -84,6 +84,13 @@ fn preferred_terms(pod: &Pod) -> Vec<(i64, &PodAffinityTerm)> {
     terms
 }
 
+/// Whether `pod` has pod affinity or anti-affinity terms, required or
+/// preferred: only such pods constrain where others go.
+pub fn has_terms(pod: &Pod) -> bool {
+    let (required, anti) = affinity_terms(pod);
+    !required.is_empty() || !anti.is_empty() || !preferred_terms(pod).is_empty()
+}
+
 /// Whether `term`, written in `owner`'s pod, selects `target`.
 fn term_matches(term: &PodAffinityTerm, owner: &Pod, target: &Pod) -> bool {
     let target_namespace = target.metadata.namespace.as_deref().unwrap_or_default();
