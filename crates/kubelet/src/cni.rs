@@ -1,0 +1,1 @@
+//! Pod networking through CNI: the configuration the kubelet writes for its podCIDR.

@@ -1,0 +1,1 @@
+//! Container environment: value, configMap/secret refs, fieldRef, resourceFieldRef, envFrom and service variables.
