@@ -8,6 +8,7 @@
 
 mod busybox;
 pub mod oci;
+pub mod pause;
 
 pub use busybox::{busybox, busybox_from, BUSYBOX};
 
