@@ -200,6 +200,27 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             }
         })
     });
+    // The kubelet for this machine, as k3s runs one beside its server. It
+    // starts once the API server serves (below); if it cannot start, the
+    // server stops with its error, as k3s does.
+    let node: Arc<tokio::sync::Mutex<Option<crate::node::Node>>> = Arc::default();
+    if components == Components::All && !args.kubelet.disable_agent {
+        let kubelet = args.kubelet.clone();
+        let data_dir = data_dir.clone();
+        let kubeconfig = server.kubeconfig_path().to_path_buf();
+        let fatal = fatal_tx.clone();
+        let slot = node.clone();
+        tokio::spawn(async move {
+            match crate::node::start(&kubelet, &data_dir, &kubeconfig).await {
+                Ok(started) => *slot.lock().await = Some(started),
+                Err(error) => {
+                    let _ = fatal.send(error.context(
+                        "starting this machine's kubelet (--disable-agent runs the control plane alone)",
+                    ));
+                }
+            }
+        });
+    }
     drop(fatal_tx);
     let failure = Arc::new(std::sync::Mutex::new(None));
     let failed = failure.clone();
@@ -215,6 +236,9 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         }
         if let Some(hollow) = hollow {
             hollow.abort();
+        }
+        if let Some(node) = node.lock().await.take() {
+            node.stop().await;
         }
         // The scheduler and the controllers stop first (releasing their
         // leases while the API server still serves), so that their watches

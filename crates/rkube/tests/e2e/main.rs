@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `rkube` binary driven by the real kubectl.
 
+mod node_support;
 mod support;
 
 mod admission;
@@ -21,6 +22,7 @@ mod objects;
 mod openapi;
 mod patching;
 mod persistence;
+mod pods;
 mod printing;
 mod python;
 mod rbac_escalation;
