@@ -229,7 +229,8 @@ impl Controller {
 
     /// Marks the ranges of a Node that has a podCIDR as used (at start).
     fn adopt(&mut self, node: &Node) {
-        if node.metadata.deletion_timestamp.is_none() {
+        // Nodes without one are left to the syncs, which write what they get.
+        if node.metadata.deletion_timestamp.is_none() && !node_cidrs(node).is_empty() {
             let _ = self.decide(node);
         }
     }
@@ -512,7 +513,9 @@ mod tests {
         // Existing nodes first (as at start): one inside, one outside.
         c.adopt(&node("old", "u0", Some("10.42.0.0/24")));
         c.adopt(&node("hollow", "u1", Some("10.244.3.0/24")));
+        c.adopt(&node("new", "u2", None));
         assert_eq!(c.set.used(), 1);
+        assert!(!c.held.contains_key("new"));
         assert_eq!(assigned(c.decide(&node("a", "ua", None))), "10.42.1.0/24");
         assert_eq!(assigned(c.decide(&node("b", "ub", None))), "10.42.2.0/24");
         // Seen again before the informer caught up with the write: nothing.
