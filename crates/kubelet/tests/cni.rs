@@ -9,7 +9,7 @@
 //! undoes it all. The namespaces (and with them every bridge, veth and
 //! iptables rule the plugins made) are deleted at the end, even on failure.
 //!
-//! Needs root, `ip`, busybox and the plugins in /usr/lib/cni (Debian's
+//! Needs root, `ip`, iptables, busybox and the plugins in /usr/lib/cni (Debian's
 //! containernetworking-plugins); without them it says so and passes.
 
 use std::net::Ipv4Addr;
@@ -93,7 +93,7 @@ fn missing_prerequisite() -> Option<String> {
             return Some(format!("no {BIN_DIR}/{plugin}"));
         }
     }
-    for program in ["ip", "busybox", "timeout"] {
+    for program in ["ip", "busybox", "timeout", "iptables"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {program}")])
             .output()
@@ -249,6 +249,10 @@ fn two_nodes_on_one_host_give_their_pods_addresses_that_reach_each_other() {
         &host,
         &["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
     );
+    assert!(out.status.success(), "{}", text(&out));
+    // Forwarded traffic dropped unless accepted, as Docker leaves a host:
+    // the firewall plugin must let the pods' traffic through.
+    let out = in_ns(&host, &["iptables", "-P", "FORWARD", "DROP"]);
     assert!(out.status.success(), "{}", text(&out));
 
     let dir = tempfile::tempdir().expect("temp dir");
