@@ -7,7 +7,9 @@
 //! - `bridge`: one Linux bridge per node, named from the node name (several
 //!   rkube nodes can share one host, and a bridge name has at most 15
 //!   characters), the node's gateway (`isGateway`), masquerade of traffic
-//!   leaving the pod range (`ipMasq`) and `hairpinMode` (a pod reaching itself
+//!   leaving the pod range (`ipMasq`; with the cluster CIDR known, rules of
+//!   [`ensure_masquerade`] instead, which spare pod-to-pod traffic) and
+//!   `hairpinMode` (a pod reaching itself
 //!   through a service or host port); addresses from `host-local` IPAM over the
 //!   podCIDR, its allocations kept under the kubelet's data directory so that
 //!   two nodes on one host keep theirs apart;
@@ -62,6 +64,13 @@ pub struct Config {
     pub node_name: String,
     /// The node's `spec.podCIDR`.
     pub pod_cidr: String,
+    /// The pod range of the whole cluster (`--cluster-cidr`). With it, traffic
+    /// from this node's pods to any pod keeps its source address (the
+    /// Kubernetes network model: no NAT between pods) and only traffic
+    /// leaving the cluster is masqueraded, by the rules [`ensure_masquerade`]
+    /// installs. Without it the bridge plugin masquerades all that leaves the
+    /// node's podCIDR (`ipMasq`), traffic to other nodes' pods included.
+    pub cluster_cidr: Option<String>,
 }
 
 /// What went wrong writing the configuration or preparing the host.
@@ -78,6 +87,10 @@ pub enum CniError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid cluster CIDR {0:?}")]
+    ClusterCidr(String),
+    #[error("{command}: {output}")]
+    Iptables { command: String, output: String },
     #[error("enabling IP forwarding ({path}): {source}")]
     Forwarding {
         path: PathBuf,
@@ -113,7 +126,7 @@ pub fn render(config: &Config) -> String {
                 "type": "bridge",
                 "bridge": bridge_name(&config.node_name),
                 "isGateway": true,
-                "ipMasq": true,
+                "ipMasq": config.cluster_cidr.is_none(),
                 "hairpinMode": true,
                 "ipam": {
                     "type": "host-local",
@@ -145,6 +158,7 @@ pub fn render(config: &Config) -> String {
 /// should be. Returns whether it changed.
 pub fn write(config: &Config) -> Result<bool, CniError> {
     check_pod_cidr(&config.pod_cidr)?;
+    check_cluster_cidr(config)?;
     for plugin in PLUGINS {
         if !config.bin_dir.join(plugin).is_file() {
             return Err(CniError::MissingPlugin {
@@ -187,6 +201,151 @@ fn check_pod_cidr(cidr: &str) -> Result<(), CniError> {
         return Err(bad());
     }
     Ok(())
+}
+
+/// A cluster CIDR of the pod CIDR's family, if there is one.
+fn check_cluster_cidr(config: &Config) -> Result<(), CniError> {
+    let Some(cidr) = &config.cluster_cidr else {
+        return Ok(());
+    };
+    let bad = || CniError::ClusterCidr(cidr.to_string());
+    let (ip, prefix) = cidr.split_once('/').ok_or_else(bad)?;
+    let ip: IpAddr = ip.parse().map_err(|_| bad())?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    let bits = if ip.is_ipv4() { 32 } else { 128 };
+    if prefix > bits || ip.is_ipv4() == config.pod_cidr.contains(':') {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// How iptables is run: in the kubelet's own network namespace
+/// ([`Iptables::host`]), or behind a command prefix such as
+/// `ip netns exec NAME` (tests run it in a namespace of their own).
+#[derive(Clone, Debug, Default)]
+pub struct Iptables {
+    prefix: Vec<String>,
+}
+
+impl Iptables {
+    /// iptables of this process's network namespace.
+    pub fn host() -> Iptables {
+        Iptables::default()
+    }
+
+    /// iptables run behind `prefix` (e.g. `["ip", "netns", "exec", "ns1"]`).
+    pub fn with_prefix(prefix: &[&str]) -> Iptables {
+        Iptables {
+            prefix: prefix.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// Runs `program` (iptables or ip6tables) on the nat table; its stdout.
+    fn nat(&self, program: &str, args: &[&str]) -> Result<String, CniError> {
+        let mut all: Vec<&str> = self.prefix.iter().map(String::as_str).collect();
+        all.extend([program, "-w", "5", "-t", "nat"]);
+        all.extend_from_slice(args);
+        let command = all.join(" ");
+        let (first, rest) = all.split_first().ok_or_else(|| CniError::Iptables {
+            command: command.clone(),
+            output: "empty command".into(),
+        })?;
+        let out = std::process::Command::new(first)
+            .args(rest)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| CniError::Iptables {
+                command: command.clone(),
+                output: e.to_string(),
+            })?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(CniError::Iptables {
+                command,
+                output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+}
+
+/// The nat chain that masquerades the node's pods' traffic leaving the
+/// cluster (at most 28 characters, named after the node like its bridge).
+pub fn masquerade_chain(node: &str) -> String {
+    format!("RKUBE-MASQ-{}", &bridge_name(node)[2..])
+}
+
+/// The chain's rules as `iptables -S` prints them.
+fn masquerade_rules(chain: &str, cluster_cidr: &str, v6: bool) -> Vec<String> {
+    let multicast = if v6 { "ff00::/8" } else { "224.0.0.0/4" };
+    vec![
+        format!("-N {chain}"),
+        format!("-A {chain} -d {cluster_cidr} -j RETURN"),
+        format!("-A {chain} -d {multicast} -j RETURN"),
+        format!("-A {chain} -j MASQUERADE"),
+    ]
+}
+
+/// With a cluster CIDR: makes traffic from the node's pods to addresses
+/// outside the cluster (and not multicast) leave with the host's address,
+/// as the bridge plugin's `ipMasq` would but sparing pod-to-pod traffic, as
+/// flannel does for k3s. A chain of its own per node, entered from
+/// POSTROUTING for the podCIDR; rules left by an earlier podCIDR are
+/// removed. Returns whether anything changed; without a cluster CIDR it does
+/// nothing.
+pub fn ensure_masquerade(config: &Config, iptables: &Iptables) -> Result<bool, CniError> {
+    let Some(cluster_cidr) = &config.cluster_cidr else {
+        return Ok(false);
+    };
+    check_pod_cidr(&config.pod_cidr)?;
+    check_cluster_cidr(config)?;
+    let v6 = config.pod_cidr.contains(':');
+    let program = if v6 { "ip6tables" } else { "iptables" };
+    let chain = masquerade_chain(&config.node_name);
+    let mut changed = false;
+    let wanted = masquerade_rules(&chain, cluster_cidr, v6);
+    let current: Vec<String> = match iptables.nat(program, &["-S", &chain]) {
+        Ok(out) => out.lines().map(str::to_string).collect(),
+        Err(_) => {
+            iptables.nat(program, &["-N", &chain])?;
+            changed = true;
+            vec![format!("-N {chain}")]
+        }
+    };
+    if current != wanted {
+        iptables.nat(program, &["-F", &chain])?;
+        for rule in &wanted[1..] {
+            let args: Vec<&str> = rule.split_whitespace().collect();
+            iptables.nat(program, &args)?;
+        }
+        changed = true;
+    }
+    let jump = format!("-A POSTROUTING -s {} -j {chain}", config.pod_cidr);
+    let postrouting = iptables.nat(program, &["-S", "POSTROUTING"])?;
+    let suffix = format!(" -j {chain}");
+    let mut present = false;
+    for line in postrouting.lines().filter(|l| l.ends_with(&suffix)) {
+        if line == jump {
+            present = true;
+            continue;
+        }
+        // A jump for an earlier podCIDR.
+        let mut args: Vec<&str> = line.split_whitespace().collect();
+        if let Some(first) = args.first_mut() {
+            *first = "-D";
+        }
+        iptables.nat(program, &args)?;
+        changed = true;
+    }
+    if !present {
+        let args: Vec<&str> = jump.split_whitespace().collect();
+        iptables.nat(program, &args)?;
+        changed = true;
+    }
+    if changed {
+        tracing::info!(%chain, pod_cidr = %config.pod_cidr, %cluster_cidr, "masquerade of traffic leaving the cluster installed");
+    }
+    Ok(changed)
 }
 
 /// What the host needs for pods to reach each other and the world:
@@ -233,6 +392,7 @@ mod tests {
             data_dir: dir.join("kubelet"),
             node_name: node.into(),
             pod_cidr: cidr.into(),
+            cluster_cidr: None,
         }
     }
 
@@ -280,6 +440,12 @@ mod tests {
             list["plugins"][1]["capabilities"],
             json!({"portMappings": true})
         );
+        let spared = Config {
+            cluster_cidr: Some("10.42.0.0/16".into()),
+            ..c.clone()
+        };
+        let list: Value = serde_json::from_str(&render(&spared)).unwrap();
+        assert_eq!(list["plugins"][0]["ipMasq"], false);
         let v6 = Config {
             pod_cidr: "fd00:42::/64".into(),
             ..c
@@ -333,6 +499,33 @@ mod tests {
             "{err}"
         );
         assert!(!c.conf_dir.join(CONF_FILE).exists());
+    }
+
+    #[test]
+    fn masquerade_chains_are_per_node_and_short() {
+        let chain = masquerade_chain("node-a");
+        assert_eq!(chain, format!("RKUBE-MASQ-{}", &bridge_name("node-a")[2..]));
+        assert!(chain.len() <= 28);
+        assert_eq!(
+            masquerade_rules(&chain, "10.42.0.0/16", false)[1..],
+            [
+                format!("-A {chain} -d 10.42.0.0/16 -j RETURN"),
+                format!("-A {chain} -d 224.0.0.0/4 -j RETURN"),
+                format!("-A {chain} -j MASQUERADE"),
+            ]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config {
+            cluster_cidr: Some("fd00::/48".into()),
+            ..config(dir.path(), "node-a", "10.42.3.0/24")
+        };
+        assert!(matches!(write(&c), Err(CniError::ClusterCidr(_))));
+        // Without a cluster CIDR there is nothing to install.
+        let c = Config {
+            cluster_cidr: None,
+            ..c
+        };
+        assert!(!ensure_masquerade(&c, &Iptables::with_prefix(&["false"])).unwrap());
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! configuration on stdin with the previous result chained through the
 //! list), from inside the test's host namespace. Each pod gets an address of
 //! its node's range on its node's bridge, the pods ping each other across the
-//! two bridges, a hostPort reaches the second pod through portmap, and DEL
-//! undoes it all. The namespaces (and with them every bridge, veth and
+//! two bridges and see each other's addresses (no NAT between pods), traffic
+//! leaving the cluster is masqueraded, a hostPort reaches the second pod
+//! through portmap, and DEL undoes it all. The namespaces (and with them every bridge, veth and
 //! iptables rule the plugins made) are deleted at the end, even on failure.
 //!
 //! Needs root, `ip`, iptables, busybox and the plugins in /usr/lib/cni (Debian's
@@ -238,7 +239,9 @@ fn two_nodes_on_one_host_give_their_pods_addresses_that_reach_each_other() {
     let host = format!("rkcni-{id}-host");
     let pod1 = format!("rkcni-{id}-pod1");
     let pod2 = format!("rkcni-{id}-pod2");
-    let _namespaces = Namespaces::create(&[host.clone(), pod1.clone(), pod2.clone()]);
+    let world = format!("rkcni-{id}-world");
+    let _namespaces =
+        Namespaces::create(&[host.clone(), pod1.clone(), pod2.clone(), world.clone()]);
     for ns in [&host, &pod1, &pod2] {
         let out = in_ns(ns, &["ip", "link", "set", "lo", "up"]);
         assert!(out.status.success(), "{}", text(&out));
@@ -262,11 +265,46 @@ fn two_nodes_on_one_host_give_their_pods_addresses_that_reach_each_other() {
         data_dir: dir.path().join(name).join("kubelet"),
         node_name: name.to_string(),
         pod_cidr: cidr.to_string(),
+        cluster_cidr: Some("10.42.0.0/16".to_string()),
     };
     let node_a = node("node-a", "10.42.0.0/24");
     let node_b = node("node-b", "10.42.1.0/24");
+    let iptables = cni::Iptables::with_prefix(&["ip", "netns", "exec", &host]);
     for config in [&node_a, &node_b] {
         assert!(cni::write(config).expect("write the configuration"));
+        assert!(cni::ensure_masquerade(config, &iptables).expect("masquerade rules"));
+        // Idempotent.
+        assert!(!cni::ensure_masquerade(config, &iptables).expect("masquerade rules"));
+    }
+    // A podCIDR that moved leaves no rule behind.
+    let moved = cni::Config {
+        pod_cidr: "10.42.9.0/24".into(),
+        ..node_a.clone()
+    };
+    assert!(cni::ensure_masquerade(&moved, &iptables).expect("masquerade rules"));
+    assert!(cni::ensure_masquerade(&node_a, &iptables).expect("masquerade rules"));
+    let out = in_ns(&host, &["iptables", "-t", "nat", "-S", "POSTROUTING"]);
+    assert!(!text(&out).contains("10.42.9.0/24"), "{}", text(&out));
+    // "The world": a network outside the cluster, reachable from the host
+    // only, with no route back to the pods: pods reach it only masqueraded.
+    let world_dev = format!("rkw{id}");
+    for args in [
+        vec![
+            "ip", "link", "add", &world_dev, "type", "veth", "peer", "name", "world0",
+        ],
+        vec!["ip", "link", "set", "world0", "netns", &world],
+        vec!["ip", "addr", "add", "192.0.2.1/24", "dev", &world_dev],
+        vec!["ip", "link", "set", &world_dev, "up"],
+    ] {
+        let out = in_ns(&host, &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    for args in [
+        vec!["ip", "addr", "add", "192.0.2.2/24", "dev", "world0"],
+        vec!["ip", "link", "set", "world0", "up"],
+    ] {
+        let out = in_ns(&world, &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
     }
     let read = |config: &cni::Config| -> Value {
         let path = config.conf_dir.join(cni::CONF_FILE);
@@ -364,10 +402,23 @@ fn check_pods(
     assert!(out.status.success(), "pod1 → {ip2}: {}", text(&out));
     let out = retry(pod2, &["busybox", "ping", "-c1", "-W2", &ip1.to_string()]);
     assert!(out.status.success(), "pod2 → {ip1}: {}", text(&out));
-    // hostPort 18080 of the host leads to pod2's port 8080.
+    // Traffic leaving the cluster is masqueraded (the world has no route
+    // back to the pods).
+    let out = retry(pod1, &["busybox", "ping", "-c1", "-W2", "192.0.2.2"]);
+    assert!(out.status.success(), "pod1 → 192.0.2.2: {}", text(&out));
+    // hostPort 18080 of the host leads to pod2's port 8080, where a CGI
+    // script tells who is asking.
     let www = dir.join("www");
-    std::fs::create_dir_all(&www).expect("www dir");
+    std::fs::create_dir_all(www.join("cgi-bin")).expect("www dir");
     std::fs::write(www.join("index.html"), "hello from pod2\n").expect("index.html");
+    let script = www.join("cgi-bin/peer");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'Content-Type: text/plain'\necho\necho \"peer=$REMOTE_ADDR\"\n",
+    )
+    .expect("CGI script");
+    let out = command("chmod", &["755", &script.to_string_lossy()]);
+    assert!(out.status.success(), "{}", text(&out));
     let www = www.to_string_lossy().into_owned();
     let server = Command::new("ip")
         .args([
@@ -397,4 +448,18 @@ fn check_pods(
         "{gateway}:18080: {}",
         text(&out)
     );
+    // Pod to pod across nodes keeps the source address, directly and
+    // through the hostPort.
+    for target in [format!("{ip2} 8080"), format!("{gateway} 18080")] {
+        let request =
+            format!("printf 'GET /cgi-bin/peer HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 {target}");
+        let out = in_ns(pod1, &["sh", "-c", &request]);
+        assert!(
+            // (busybox httpd listens on IPv6 and sees IPv4 peers mapped.)
+            text(&out).contains(&format!("peer={ip1}\n"))
+                || text(&out).contains(&format!("peer=[::ffff:{ip1}]\n")),
+            "{target}: {}",
+            text(&out)
+        );
+    }
 }
