@@ -79,6 +79,13 @@ pub struct ControlPlaneArgs {
     /// before the node lifecycle controller marks it Unknown (`rkube server`).
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
+    /// The pod IP range each node's podCIDR is cut from by the node IPAM
+    /// controller (empty: podCIDRs are not assigned).
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// The prefix length of each node's podCIDR [default: 24 for IPv4, 64 for IPv6].
+    #[arg(long)]
+    pub node_cidr_mask_size: Option<u8>,
     #[command(flatten)]
     pub leader_election: LeaderElectionArgs,
     #[command(flatten)]
@@ -149,6 +156,13 @@ pub struct ControllerManagerArgs {
     /// before it is marked Unknown.
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
+    /// The pod IP range each node's podCIDR is cut from by the node IPAM
+    /// controller (empty: podCIDRs are not assigned).
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// The prefix length of each node's podCIDR [default: 24 for IPv4, 64 for IPv6].
+    #[arg(long)]
+    pub node_cidr_mask_size: Option<u8>,
     #[command(flatten)]
     pub leader_election: LeaderElectionArgs,
 }

@@ -111,6 +111,10 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         "kube-controller-manager",
         elect,
     ))?;
+    let node_ipam =
+        controllers::nodeipam::Config::new(&args.cluster_cidr, args.node_cidr_mask_size)?
+            .map(|c| c.with_service_cidr(&args.service_cidr))
+            .transpose()?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -157,6 +161,7 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             leader_election: election(&args.leader_election, "kube-controller-manager", elect)
                 .map(|e| with_identity(e, &identity)),
             node_monitor_grace_period: Some(args.node_monitor_grace_period),
+            node_ipam,
         };
         let stop = stop.clone();
         let fatal = fatal_tx.clone();
@@ -429,6 +434,10 @@ async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
         root_ca_pem,
         leader_election: election(&args.leader_election, "kube-controller-manager", true),
         node_monitor_grace_period: Some(args.node_monitor_grace_period),
+        node_ipam: controllers::nodeipam::Config::new(
+            &args.cluster_cidr,
+            args.node_cidr_mask_size,
+        )?,
     };
     check_election(&config.leader_election)?;
     if let Some(e) = &config.leader_election {

@@ -18,6 +18,7 @@ mod hollow;
 mod jobs;
 mod leader;
 mod node_lifecycle;
+mod nodeipam;
 mod objects;
 mod openapi;
 mod patching;
