@@ -106,7 +106,12 @@ fn install_missing_packages() -> Result<()> {
 }
 
 /// Starts the runtime (unless given one) and the kubelet.
-pub async fn start(args: &KubeletArgs, data_dir: &Path, kubeconfig: &Path) -> Result<Node> {
+pub async fn start(
+    args: &KubeletArgs,
+    data_dir: &Path,
+    kubeconfig: &Path,
+    cluster_cidr: Option<String>,
+) -> Result<Node> {
     let dir = data_dir.join("agent");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let (containerd, cri) = match &args.container_runtime_endpoint {
@@ -154,6 +159,7 @@ pub async fn start(args: &KubeletArgs, data_dir: &Path, kubeconfig: &Path) -> Re
         data_dir: dir.clone(),
         node_name: node_name.clone(),
         pod_cidr: String::new(),
+        cluster_cidr,
     };
     let options = kubelet::agent::Options {
         node_name,

@@ -215,8 +215,9 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         let kubeconfig = server.kubeconfig_path().to_path_buf();
         let fatal = fatal_tx.clone();
         let slot = node.clone();
+        let cluster_cidr = Some(args.cluster_cidr.clone()).filter(|c| !c.is_empty());
         tokio::spawn(async move {
-            match crate::node::start(&kubelet, &data_dir, &kubeconfig).await {
+            match crate::node::start(&kubelet, &data_dir, &kubeconfig, cluster_cidr).await {
                 Ok(started) => *slot.lock().await = Some(started),
                 Err(error) => {
                     let _ = fatal.send(error.context(

@@ -25,6 +25,11 @@ pub(super) async fn configure(shared: Arc<Shared>) {
                             Ok(_) => tracing::info!(cidr = %cni.pod_cidr, "pod network configured"),
                             Err(error) => tracing::error!("writing the CNI configuration: {error}"),
                         }
+                        if let Err(error) =
+                            crate::cni::ensure_masquerade(&cni, &crate::cni::Iptables::host())
+                        {
+                            tracing::error!("masquerading traffic leaving the cluster: {error}");
+                        }
                     }
                 }
             }
