@@ -381,3 +381,58 @@ fn referenced_objects() {
     assert_eq!(cms.into_iter().collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(secrets.into_iter().collect::<Vec<_>>(), ["c"]);
 }
+
+#[tokio::test]
+async fn resolve_fetches_through_the_api() {
+    use crate::volumes::tests::mock_api::MockApi;
+    use serde_json::json;
+
+    let api = MockApi::start().await;
+    let client = Client::try_from(kube::Config::new(api.url.parse().unwrap())).unwrap();
+    api.put(
+        "/api/v1/namespaces/shop/configmaps/config",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "config", "namespace": "shop"},
+               "data": {"MODE": "prod"}}),
+    );
+    api.put(
+        "/api/v1/namespaces/shop/services",
+        json!({"apiVersion": "v1", "kind": "ServiceList", "metadata": {},
+               "items": [{"metadata": {"name": "db", "namespace": "shop"},
+                          "spec": {"clusterIP": "10.43.0.20", "ports": [{"port": 5432}]}}]}),
+    );
+    api.put(
+        "/api/v1/namespaces/default/services/kubernetes",
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "kubernetes", "namespace": "default"},
+               "spec": {"clusterIP": "10.43.0.1",
+                        "ports": [{"name": "https", "port": 443, "protocol": "TCP"}]}}),
+    );
+    let container = Container {
+        name: "app".into(),
+        env: Some(vec![
+            from("M", cm_key("config", "MODE", None)),
+            from("S", secret_key("nothing", "k", Some(true))),
+        ]),
+        ..Default::default()
+    };
+    let vars = resolve(&client, &pod(None), &container, &[], &node())
+        .await
+        .unwrap();
+    let env = as_map(&vars);
+    assert_eq!(env["M"], "prod");
+    assert!(!env.contains_key("S"));
+    assert_eq!(env["DB_SERVICE_HOST"], "10.43.0.20");
+    assert_eq!(env["KUBERNETES_SERVICE_HOST"], "10.43.0.1");
+    assert_eq!(env["KUBERNETES_SERVICE_PORT_HTTPS"], "443");
+
+    let missing = Container {
+        name: "app".into(),
+        env: Some(vec![from("S", secret_key("nothing", "k", None))]),
+        ..Default::default()
+    };
+    let err = resolve(&client, &pod(None), &missing, &[], &node())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "secret \"nothing\" not found");
+}

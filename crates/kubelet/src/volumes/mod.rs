@@ -544,4 +544,4 @@ pub async fn teardown(pod_dir: &Path) -> Result<(), VolumeError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -270,3 +270,309 @@ fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// A stand-in API server for the fetching layer: answers GETs of the
+/// objects it holds (404 otherwise) and token requests, on loopback, one
+/// request per connection. Stopped when dropped.
+pub(crate) mod mock_api {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    pub struct MockApi {
+        pub url: String,
+        pub objects: Arc<Mutex<HashMap<String, String>>>,
+        pub tokens_issued: Arc<Mutex<u32>>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for MockApi {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    impl MockApi {
+        pub async fn start() -> MockApi {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let objects = Arc::new(Mutex::new(HashMap::new()));
+            let tokens_issued = Arc::new(Mutex::new(0));
+            let (o, t) = (objects.clone(), tokens_issued.clone());
+            let task = tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(serve(stream, o.clone(), t.clone()));
+                }
+            });
+            MockApi {
+                url,
+                objects,
+                tokens_issued,
+                task,
+            }
+        }
+
+        pub fn put(&self, path: &str, body: serde_json::Value) {
+            if let Ok(mut objects) = self.objects.lock() {
+                objects.insert(path.to_string(), body.to_string());
+            }
+        }
+    }
+
+    async fn serve(
+        mut stream: TcpStream,
+        objects: Arc<Mutex<HashMap<String, String>>>,
+        tokens: Arc<Mutex<u32>>,
+    ) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            let Ok(n) = stream.read(&mut chunk).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())
+                    .flatten()
+            })
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            let Ok(n) = stream.read(&mut chunk).await else {
+                return;
+            };
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let mut words = head.split_whitespace();
+        let method = words.next().unwrap_or("").to_string();
+        let path = words
+            .next()
+            .unwrap_or("")
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let (status, body) = if method == "POST" && path.ends_with("/token") {
+            let n = {
+                let mut issued = tokens.lock().unwrap();
+                *issued += 1;
+                *issued
+            };
+            let request: serde_json::Value =
+                serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
+            let mut answer = request.clone();
+            answer["spec"]["expirationSeconds"] = serde_json::json!(3607);
+            answer["status"] = serde_json::json!({
+                "token": format!("tok-{n}"),
+                "expirationTimestamp": "2099-01-01T00:00:00Z",
+            });
+            (201, answer.to_string())
+        } else {
+            match objects.lock().unwrap().get(&path) {
+                Some(body) => (200, body.clone()),
+                None => (
+                    404,
+                    serde_json::json!({
+                        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                        "reason": "NotFound", "code": 404,
+                        "message": format!("{path} not found"),
+                    })
+                    .to_string(),
+                ),
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn api_backed_volumes_follow_updates() {
+    if !is_root() {
+        return;
+    }
+    use k8s_openapi::api::core::v1::{
+        ConfigMapProjection, ConfigMapVolumeSource, DownwardAPIProjection, DownwardAPIVolumeFile,
+        KeyToPath, ObjectFieldSelector, ProjectedVolumeSource, SecretVolumeSource,
+        ServiceAccountTokenProjection, VolumeProjection,
+    };
+    use serde_json::json;
+
+    let api = mock_api::MockApi::start().await;
+    let client = Client::try_from(kube::Config::new(api.url.parse().unwrap())).unwrap();
+    let cm_path = "/api/v1/namespaces/shop/configmaps/settings";
+    api.put(
+        cm_path,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "settings", "namespace": "shop"},
+               "data": {"mode": "blue"}}),
+    );
+    api.put(
+        "/api/v1/namespaces/shop/configmaps/kube-root-ca.crt",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "kube-root-ca.crt", "namespace": "shop"},
+               "data": {"ca.crt": "CA"}}),
+    );
+    api.put(
+        "/api/v1/namespaces/shop/secrets/creds",
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "creds", "namespace": "shop"},
+               "data": {"password": "aHVudGVyMg=="}}),
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(tmp.path()).unwrap();
+    let _guard = Unmount(root.clone());
+    let pod_dir = root.join("pods/u3");
+    let token_source = |path: &str| VolumeProjection {
+        service_account_token: Some(ServiceAccountTokenProjection {
+            audience: None,
+            expiration_seconds: Some(3607),
+            path: path.into(),
+        }),
+        ..Default::default()
+    };
+    let volumes = vec![
+        Volume {
+            name: "settings".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: "settings".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: "creds".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some("creds".into()),
+                default_mode: Some(0o400),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: "kube-api-access-abcde".into(),
+            projected: Some(ProjectedVolumeSource {
+                default_mode: Some(0o644),
+                sources: Some(vec![
+                    token_source("token"),
+                    VolumeProjection {
+                        config_map: Some(ConfigMapProjection {
+                            name: "kube-root-ca.crt".into(),
+                            items: Some(vec![KeyToPath {
+                                key: "ca.crt".into(),
+                                path: "ca.crt".into(),
+                                mode: None,
+                            }]),
+                            optional: None,
+                        }),
+                        ..Default::default()
+                    },
+                    VolumeProjection {
+                        downward_api: Some(DownwardAPIProjection {
+                            items: Some(vec![DownwardAPIVolumeFile {
+                                path: "namespace".into(),
+                                field_ref: Some(ObjectFieldSelector {
+                                    api_version: Some("v1".into()),
+                                    field_path: "metadata.namespace".into(),
+                                }),
+                                ..Default::default()
+                            }]),
+                        }),
+                        ..Default::default()
+                    },
+                ]),
+            }),
+            ..Default::default()
+        },
+    ];
+    let p = pod(vec![], vec![], volumes);
+    let mut set_up = PodVolumes::setup(&client, &p, &pod_dir, &node("1Gi"))
+        .await
+        .unwrap();
+
+    let settings = volume_dir(&pod_dir, plugin::CONFIG_MAP, "settings");
+    let creds = volume_dir(&pod_dir, plugin::SECRET, "creds");
+    let access = volume_dir(&pod_dir, plugin::PROJECTED, "kube-api-access-abcde");
+    assert_eq!(fs::read_to_string(settings.join("mode")).unwrap(), "blue");
+    assert_eq!(
+        fs::read_to_string(creds.join("password")).unwrap(),
+        "hunter2"
+    );
+    assert_eq!(
+        fs::metadata(creds.join("password"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o400
+    );
+    assert_eq!(fs::read_to_string(access.join("token")).unwrap(), "tok-1");
+    assert_eq!(fs::read_to_string(access.join("ca.crt")).unwrap(), "CA");
+    assert_eq!(
+        fs::read_to_string(access.join("namespace")).unwrap(),
+        "shop"
+    );
+    assert!(mount::is_mount_point(&creds).unwrap());
+    assert!(mount::is_mount_point(&access).unwrap());
+    assert!(!mount::is_mount_point(&settings).unwrap());
+
+    // An update reaches the same user-visible path; the token is kept.
+    api.put(
+        cm_path,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "settings", "namespace": "shop"},
+               "data": {"mode": "green", "extra": "1"}}),
+    );
+    set_up.refresh(&client, &p).await.unwrap();
+    assert_eq!(fs::read_to_string(settings.join("mode")).unwrap(), "green");
+    assert_eq!(fs::read_to_string(settings.join("extra")).unwrap(), "1");
+    assert_eq!(fs::read_to_string(access.join("token")).unwrap(), "tok-1");
+    assert_eq!(*api.tokens_issued.lock().unwrap(), 1);
+
+    // A missing ConfigMap that is not optional fails as upstream reports it.
+    let missing = pod(
+        vec![],
+        vec![],
+        vec![Volume {
+            name: "cfg".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: "absent".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+    );
+    let err = PodVolumes::setup(&client, &missing, &root.join("pods/u4"), &node("1Gi"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MountVolume.SetUp failed for volume \"cfg\" : configmap \"absent\" not found"
+    );
+
+    teardown(&pod_dir).await.unwrap();
+    teardown(&root.join("pods/u4")).await.unwrap();
+    assert!(mount::mounts_under(&root).unwrap().is_empty());
+    assert!(!pod_dir.exists());
+}
