@@ -58,9 +58,17 @@ pub enum EnvError {
     Field(String),
     #[error("failed to list services when setting up env vars")]
     Services(#[source] kube::Error),
-    /// Reading a ConfigMap or Secret failed for another reason than absence.
-    #[error("{0}")]
+    /// Reading a ConfigMap or Secret failed for another reason than absence:
+    /// the API server's message, as upstream shows it.
+    #[error("{}", api_message(.0))]
     Api(#[from] kube::Error),
+}
+
+fn api_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The objects a container's environment draws from, fetched beforehand.
@@ -108,12 +116,21 @@ pub async fn fetch(client: &Client, pod: &Pod, container: &Container) -> Result<
     let mut sources = Sources::default();
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     for name in config_map_names {
-        let found = config_maps.get_opt(&name).await?;
+        // An empty name would list; validation forbids one anyway.
+        let found = if name.is_empty() {
+            None
+        } else {
+            config_maps.get_opt(&name).await?
+        };
         sources.config_maps.insert(name, found);
     }
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     for name in secret_names {
-        let found = secrets.get_opt(&name).await?;
+        let found = if name.is_empty() {
+            None
+        } else {
+            secrets.get_opt(&name).await?
+        };
         sources.secrets.insert(name, found);
     }
     if enable_service_links(pod) {

@@ -25,6 +25,9 @@ pub async fn config_map(
     namespace: &str,
     name: &str,
 ) -> Result<Option<ConfigMap>, String> {
+    if name.is_empty() {
+        return Err("a configMap volume must name its ConfigMap".to_string());
+    }
     Api::<ConfigMap>::namespaced(client.clone(), namespace)
         .get_opt(name)
         .await
@@ -37,6 +40,9 @@ pub async fn secret(
     namespace: &str,
     name: &str,
 ) -> Result<Option<Secret>, String> {
+    if name.is_empty() {
+        return Err("a secret volume must name its Secret".to_string());
+    }
     Api::<Secret>::namespaced(client.clone(), namespace)
         .get_opt(name)
         .await

@@ -237,7 +237,8 @@ fn not_found(kind: &str, name: &str) -> String {
 
 impl PodVolumes {
     /// Sets up every volume of `pod` under `pod_dir` (the agent's
-    /// `<data-dir>/pods/<uid>`). Safe to call again for a pod already set
+    /// `<data-dir>/pods/<uid>`): [`PodVolumes::new`], then
+    /// [`PodVolumes::set_up_all`]. Safe to call again for a pod already set
     /// up (after a kubelet restart): existing contents are kept, mounts are
     /// not repeated. Fails with [`VolumeError::SetUp`] listing the volumes
     /// that could not be set up (the others are).
@@ -247,32 +248,43 @@ impl PodVolumes {
         pod_dir: &Path,
         node: &NodeInfo,
     ) -> Result<PodVolumes, VolumeError> {
-        let mut failures = Vec::new();
-        if let Err(message) = ensure_dir(&pod_dir.join("volumes"), 0o750) {
-            failures.push(SetUpFailure {
-                volume: String::new(),
-                message,
-            });
-            return Err(VolumeError::SetUp(failures));
-        }
-        // The mount table names real paths.
-        let pod_dir = fs::canonicalize(pod_dir).map_err(|e| {
+        let mut volumes = PodVolumes::new(pod_dir, node)?;
+        volumes.set_up_all(client, pod).await?;
+        Ok(volumes)
+    }
+
+    /// The volumes of a pod whose directory is `pod_dir`, none set up yet;
+    /// creates `<pod_dir>/volumes`. An agent that keeps this across failed
+    /// [`PodVolumes::set_up_all`] attempts also keeps the service account
+    /// tokens already issued.
+    pub fn new(pod_dir: &Path, node: &NodeInfo) -> Result<PodVolumes, VolumeError> {
+        let failed = |message: String| {
             VolumeError::SetUp(vec![SetUpFailure {
                 volume: String::new(),
-                message: format!("resolving {}: {e}", pod_dir.display()),
+                message,
             }])
-        })?;
-        let mut volumes = PodVolumes {
-            pod_dir: pod_dir.clone(),
+        };
+        ensure_dir(&pod_dir.join("volumes"), 0o750).map_err(failed)?;
+        // The mount table names real paths.
+        let pod_dir = fs::canonicalize(pod_dir)
+            .map_err(|e| failed(format!("resolving {}: {e}", pod_dir.display())))?;
+        Ok(PodVolumes {
+            pod_dir,
             node: node.clone(),
             volumes: BTreeMap::new(),
             disk_limits: Vec::new(),
             tokens: HashMap::new(),
-        };
+        })
+    }
+
+    /// Sets up every volume of `pod` (again: idempotent). On failure the
+    /// volumes that could be set up are, and can be mounted.
+    pub async fn set_up_all(&mut self, client: &Client, pod: &Pod) -> Result<(), VolumeError> {
+        let mut failures = Vec::new();
         for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-            match volumes.set_up(client, pod, volume, true).await {
+            match self.set_up(client, pod, volume, true).await {
                 Ok(mounted) => {
-                    volumes.volumes.insert(volume.name.clone(), mounted);
+                    self.volumes.insert(volume.name.clone(), mounted);
                 }
                 Err(message) => failures.push(SetUpFailure {
                     volume: volume.name.clone(),
@@ -281,7 +293,7 @@ impl PodVolumes {
             }
         }
         if failures.is_empty() {
-            Ok(volumes)
+            Ok(())
         } else {
             Err(VolumeError::SetUp(failures))
         }

@@ -255,6 +255,15 @@ async fn failures_name_their_volume() {
     );
     // The other volume was set up all the same.
     assert!(volume_dir(&pod_dir, plugin::EMPTY_DIR, "fine").is_dir());
+    // Kept volumes set up again once the cause is gone.
+    let client = offline_client();
+    let mut kept = PodVolumes::new(&pod_dir, &NodeInfo::default()).unwrap();
+    assert!(kept.set_up_all(&client, &p).await.is_err());
+    assert!(kept.host_path("fine").is_some());
+    assert!(kept.host_path("must-exist").is_none());
+    fs::create_dir(&missing).unwrap();
+    kept.set_up_all(&client, &p).await.unwrap();
+    assert_eq!(kept.host_path("must-exist"), Some(missing.as_path()));
     teardown(&pod_dir).await.unwrap();
 }
 
