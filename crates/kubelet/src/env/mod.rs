@@ -345,5 +345,33 @@ pub fn build(
     Ok(vars)
 }
 
+/// The container's command and args with `$(VAR)` references to its
+/// environment expanded (`ExpandContainerCommandAndArgs`); unknown names
+/// and `$$` behave as in env values.
+pub fn command_and_args(
+    container: &Container,
+    env: &[(String, String)],
+) -> (Vec<String>, Vec<String>) {
+    let vars: HashMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let expand = |items: &Option<Vec<String>>| -> Vec<String> {
+        items
+            .iter()
+            .flatten()
+            .map(|item| expansion::expand(item, |name| vars.get(name).map(|v| v.to_string())))
+            .collect()
+    };
+    (expand(&container.command), expand(&container.args))
+}
+
+/// The environment as CRI key-value pairs.
+pub fn to_cri(env: &[(String, String)]) -> Vec<crate::cri::api::KeyValue> {
+    env.iter()
+        .map(|(key, value)| crate::cri::api::KeyValue {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -436,3 +436,22 @@ async fn resolve_fetches_through_the_api() {
         .unwrap_err();
     assert_eq!(err.to_string(), "secret \"nothing\" not found");
 }
+
+#[test]
+fn command_and_args_expand_the_environment() {
+    let container = Container {
+        name: "app".into(),
+        command: Some(vec!["sh".into(), "-c".into()]),
+        args: Some(vec!["echo $(GREETING) $(MISSING) $$(GREETING) $HOME".into()]),
+        ..Default::default()
+    };
+    let env = [("GREETING".to_string(), "hello".to_string())];
+    let (command, args) = command_and_args(&container, &env);
+    assert_eq!(command, ["sh", "-c"]);
+    assert_eq!(args, ["echo hello $(MISSING) $(GREETING) $HOME"]);
+    let cri = to_cri(&env);
+    assert_eq!(
+        (cri[0].key.as_str(), cri[0].value.as_str()),
+        ("GREETING", "hello")
+    );
+}
