@@ -18,6 +18,8 @@ use crate::cri::Cri;
 pub(crate) mod exec;
 pub(crate) mod grpc;
 pub(crate) mod http;
+#[cfg(test)]
+mod runtime_tests;
 pub(crate) mod tcp;
 mod worker;
 
