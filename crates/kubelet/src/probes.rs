@@ -23,7 +23,10 @@ mod runtime_tests;
 pub(crate) mod tcp;
 mod worker;
 
-pub use worker::{spawn, spawn_container, ContainerProbes, ProbeHandle, ProbeResult};
+pub use worker::{
+    spawn, spawn_container, spawn_container_with_events, ContainerProbes, ProbeEvent, ProbeHandle,
+    ProbeResult,
+};
 
 /// The version in the `User-Agent` of probes (`kube-probe/1.33`) and hooks
 /// (`kube-lifecycle/1.33`): the Kubernetes API version rkube serves.

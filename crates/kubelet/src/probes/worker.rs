@@ -16,6 +16,11 @@
 //! starts new workers for the new container), and liveness and readiness
 //! do not run until the container's startup probe has succeeded — which
 //! [`spawn_container`] arranges; [`spawn`] starts one worker ungated.
+//!
+//! Upstream also records an event for every attempt that fails, warns or
+//! errs, result change or not (a readiness probe failing from the start
+//! changes no result, yet `kubectl describe` shows its `Unhealthy` events);
+//! [`spawn_container_with_events`] sends those as [`ProbeEvent`]s.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +43,21 @@ pub struct ProbeResult {
     /// For a failure, the event upstream records (`Liveness probe failed:
     /// HTTP probe failed with statuscode: 500`); for a success after a
     /// warning, `Readiness probe warning: ...`; otherwise empty.
+    pub message: String,
+}
+
+/// An attempt upstream records an event for: a failure or an error
+/// (`Unhealthy`) or a warning (`ProbeWarning`), on the container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeEvent {
+    pub pod_uid: String,
+    pub container_name: String,
+    pub container_id: String,
+    pub kind: Kind,
+    /// `Unhealthy` or `ProbeWarning`; the event's type is Warning.
+    pub reason: &'static str,
+    /// `Liveness probe failed: ...`, `Readiness probe errored and resulted
+    /// in unknown state: ...`, `Readiness probe warning: ...`.
     pub message: String,
 }
 
@@ -97,13 +117,32 @@ pub fn spawn(
     target: Target,
     tx: mpsc::Sender<ProbeResult>,
 ) -> ProbeHandle {
-    start(kind, probe, Arc::new(target), None, None, tx)
+    start(kind, probe, Arc::new(target), None, None, tx, None)
 }
 
 /// Starts the workers of every probe in `target.container`'s spec, with
 /// liveness and readiness held until the startup probe (if any) succeeds.
 /// Call it once the container has started.
 pub fn spawn_container(target: Target, tx: mpsc::Sender<ProbeResult>) -> ContainerProbes {
+    spawn_all(target, tx, None)
+}
+
+/// [`spawn_container`], also sending an event for every attempt upstream
+/// records one for. Events never hold the probes back: when `events` is
+/// full, they are dropped (with a log line).
+pub fn spawn_container_with_events(
+    target: Target,
+    tx: mpsc::Sender<ProbeResult>,
+    events: mpsc::Sender<ProbeEvent>,
+) -> ContainerProbes {
+    spawn_all(target, tx, Some(events))
+}
+
+fn spawn_all(
+    target: Target,
+    tx: mpsc::Sender<ProbeResult>,
+    events: Option<mpsc::Sender<ProbeEvent>>,
+) -> ContainerProbes {
     let target = Arc::new(target);
     let mut handles = Vec::new();
     let mut gate = None;
@@ -117,6 +156,7 @@ pub fn spawn_container(target: Target, tx: mpsc::Sender<ProbeResult>) -> Contain
             None,
             Some(opened),
             tx.clone(),
+            events.clone(),
         ));
     }
     for kind in [Kind::Liveness, Kind::Readiness] {
@@ -128,6 +168,7 @@ pub fn spawn_container(target: Target, tx: mpsc::Sender<ProbeResult>) -> Contain
                 gate.clone(),
                 None,
                 tx.clone(),
+                events.clone(),
             ));
         }
     }
@@ -141,6 +182,7 @@ fn start(
     gate: Option<watch::Receiver<bool>>,
     opens: Option<watch::Sender<bool>>,
     tx: mpsc::Sender<ProbeResult>,
+    events: Option<mpsc::Sender<ProbeEvent>>,
 ) -> ProbeHandle {
     let timing = Timing::of(&probe);
     let probe = Arc::new(probe);
@@ -149,6 +191,7 @@ fn start(
         container_name: target.container.name.clone(),
         container_id: target.container_id.clone(),
         tx,
+        events,
     };
     let attempt = move || {
         let target = target.clone();
@@ -167,6 +210,27 @@ struct Report {
     container_name: String,
     container_id: String,
     tx: mpsc::Sender<ProbeResult>,
+    events: Option<mpsc::Sender<ProbeEvent>>,
+}
+
+impl Report {
+    /// Sends the event of one attempt, if it has one and anyone listens.
+    fn event(&self, kind: Kind, outcome: &Outcome) {
+        let (Some(events), Some((reason, message))) = (&self.events, outcome.event(kind)) else {
+            return;
+        };
+        let event = ProbeEvent {
+            pod_uid: self.pod_uid.clone(),
+            container_name: self.container_name.clone(),
+            container_id: self.container_id.clone(),
+            kind,
+            reason,
+            message,
+        };
+        if events.try_send(event).is_err() {
+            tracing::debug!(pod_uid = %self.pod_uid, "probe event dropped");
+        }
+    }
 }
 
 /// The worker's loop; `attempt` runs one probe attempt (a stand-in in the
@@ -205,9 +269,10 @@ async fn work<A, F>(
     loop {
         ticks.tick().await;
         let outcome = attempt().await;
+        report.event(kind, &outcome);
         let success = match &outcome {
             Outcome::Unknown(message) => {
-                tracing::warn!(
+                tracing::debug!(
                     pod_uid = %report.pod_uid,
                     container = %report.container_name,
                     "{kind} probe errored and resulted in unknown state: {message}"
@@ -322,6 +387,7 @@ mod tests {
             container_name: "app".into(),
             container_id: "cid".into(),
             tx,
+            events: None,
         }
     }
 
@@ -522,5 +588,50 @@ mod tests {
                 "Readiness probe warning: Probe terminated redirects, Response body: x".into()
             )]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_failed_attempt_is_an_event_even_without_a_change() {
+        let unknown = Outcome::Unknown("strconv.Atoi: parsing \"web\": invalid syntax".into());
+        let fake = Fake::new(&[f(), unknown, f(), S]);
+        let (tx, mut rx) = mpsc::channel(16);
+        let (etx, mut erx) = mpsc::channel(16);
+        let mut report = report(tx);
+        report.events = Some(etx);
+        let task = tokio::spawn(work(
+            Kind::Readiness,
+            timing(0, 1, 1, 3),
+            fake.attempt(),
+            None,
+            None,
+            report,
+        ));
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        task.abort();
+        let mut events = Vec::new();
+        while let Ok(e) = erx.try_recv() {
+            events.push((e.reason, e.message));
+        }
+        assert_eq!(
+            events,
+            vec![
+                (
+                    "Unhealthy",
+                    "Readiness probe failed: HTTP probe failed with statuscode: 500".to_string()
+                ),
+                (
+                    "Unhealthy",
+                    "Readiness probe errored and resulted in unknown state: strconv.Atoi: \
+                     parsing \"web\": invalid syntax"
+                        .to_string()
+                ),
+                (
+                    "Unhealthy",
+                    "Readiness probe failed: HTTP probe failed with statuscode: 500".to_string()
+                ),
+            ]
+        );
+        // Readiness starts failed: only the success at t=3 is a change.
+        assert_eq!(drain(&mut rx), vec![(Kind::Readiness, true, String::new())]);
     }
 }
