@@ -167,7 +167,6 @@ pub struct ControllerManagerArgs {
     pub leader_election: LeaderElectionArgs,
 }
 
-
 /// A Go-style duration: `40s`, `500ms`, `1m30s`, `2h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();

@@ -84,14 +84,16 @@ fn on_path(program: &str) -> bool {
 fn install_missing_packages() -> Result<()> {
     let missing = !on_path("containerd")
         || !on_path("runc")
-        || !on_path("iptables")
-        && !Path::new("/usr/sbin/iptables").exists()
+        || !on_path("iptables") && !Path::new("/usr/sbin/iptables").exists()
         || !cni_bin_dir().join("bridge").exists();
     if !missing || !on_path("apt-get") {
         return Ok(());
     }
     let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false);
     if !root {
         return Ok(());
@@ -101,7 +103,10 @@ fn install_missing_packages() -> Result<()> {
         .args(["-c", NODE_PACKAGES])
         .status()
         .context("running the node package installation")?;
-    anyhow::ensure!(status.success(), "installing containerd, runc and the CNI plugins failed ({status})");
+    anyhow::ensure!(
+        status.success(),
+        "installing containerd, runc and the CNI plugins failed ({status})"
+    );
     Ok(())
 }
 

@@ -1,62 +1,98 @@
-//! Where the worker meets the kubelet's other modules: volumes, container
-//! environment, DNS, lifecycle hooks and probes. Each function turns their
-//! errors into the message upstream's kubelet shows.
+//! Where the worker meets the kubelet's other modules: volumes
+//! (`crate::volumes`), container environment (`crate::env`), lifecycle
+//! hooks (`crate::hooks`) and probes (`crate::probes`). Each function turns
+//! their errors into the message upstream's kubelet shows.
+
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Container, LifecycleHandler, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use tokio::sync::mpsc;
 
-use super::worker::ProbeVerdict;
-use super::Shared;
+use super::{spec, Shared};
 use crate::cri::api as cri;
+use crate::env::NodeInfo;
+use crate::probes::{ContainerProbes, ProbeEvent, ProbeResult, Target};
+use crate::volumes::PodVolumes;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProbeKind {
-    Liveness,
-    Readiness,
-    Startup,
-}
-
-/// A running probe; dropping it stops the probe.
-pub struct ProbeTask(tokio::task::JoinHandle<()>);
-
-impl Drop for ProbeTask {
-    fn drop(&mut self) {
-        self.0.abort();
+/// What env and volumes may show of this node: its IP and allocatable.
+pub fn node_info(shared: &Shared) -> NodeInfo {
+    let resources = super::node::resources(shared);
+    let allocatable = resources
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), Quantity(v.to_string()))))
+        .collect();
+    NodeInfo {
+        host_ips: vec![shared.options.node_ip.to_string()],
+        allocatable,
     }
 }
 
-/// The pod's volumes as set up on the node.
-pub struct Volumes {}
-
-pub async fn setup_volumes(_shared: &Shared, _pod: &Pod) -> Result<Volumes, String> {
-    Ok(Volumes {})
+/// Sets up (or, after a failure, finishes setting up) the pod's volumes;
+/// the error is the FailedMount events' text, one line per volume.
+pub async fn setup_volumes(
+    shared: &Shared,
+    pod: &Pod,
+    volumes: &mut Option<PodVolumes>,
+) -> Result<(), Vec<String>> {
+    if volumes.is_none() {
+        let dir = shared.options.pod_dir(spec::uid(pod));
+        *volumes =
+            Some(PodVolumes::new(&dir, &node_info(shared)).map_err(|e| vec![e.to_string()])?);
+    }
+    let Some(set) = volumes.as_mut() else {
+        return Ok(());
+    };
+    set.set_up_all(&shared.client, pod).await.map_err(|error| {
+        let lines: Vec<String> = error.failures().iter().map(|f| f.to_string()).collect();
+        if lines.is_empty() {
+            vec![error.to_string()]
+        } else {
+            lines
+        }
+    })
 }
 
-pub async fn refresh_volumes(_shared: &Shared, _pod: &Pod, _volumes: &mut Volumes) {}
+/// Rewrites configMap, secret, downwardAPI and projected volumes whose
+/// sources changed (running containers see the new files).
+pub async fn refresh_volumes(shared: &Shared, pod: &Pod, volumes: &mut PodVolumes) {
+    if let Err(error) = volumes.refresh(&shared.client, pod).await {
+        tracing::debug!(pod = spec::name(pod), "refreshing volumes: {error}");
+    }
+}
 
-pub async fn teardown_volumes(_volumes: Volumes) {}
+/// Unmounts and removes the pod's directory.
+pub async fn teardown_volumes(shared: &Shared, uid: &str) {
+    let dir = shared.options.pod_dir(uid);
+    if dir.exists() {
+        if let Err(error) = crate::volumes::teardown(&dir).await {
+            tracing::warn!(pod = uid, "removing the pod's volumes: {error}");
+        }
+    }
+}
 
+/// The container's CRI mounts.
 pub fn mounts(
-    _volumes: &Volumes,
-    _pod: &Pod,
-    _container: &Container,
-    _env: &[cri::KeyValue],
+    volumes: &PodVolumes,
+    container: &Container,
+    env: &[(String, String)],
 ) -> Result<Vec<cri::Mount>, String> {
-    Ok(vec![])
+    volumes.mounts(container, env).map_err(|e| e.to_string())
 }
 
+/// The container's environment, or the CreateContainerConfigError message.
 pub async fn container_env(
-    _shared: &Shared,
-    _pod: &Pod,
+    shared: &Shared,
+    pod: &Pod,
     container: &Container,
-    _pod_ip: Option<&str>,
+    pod_ip: Option<&str>,
 ) -> Result<Vec<(String, String)>, String> {
-    Ok(container
-        .env
-        .iter()
-        .flatten()
-        .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
-        .collect())
+    let ips: Vec<String> = pod_ip.map(|ip| vec![ip.to_string()]).unwrap_or_default();
+    crate::env::resolve(&shared.client, pod, container, &ips, &node_info(shared))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The pod's DNS: none configured yet, so the runtime gives the host's.
@@ -64,47 +100,50 @@ pub fn dns_config(_shared: &Shared, _pod: &Pod) -> Option<cri::DnsConfig> {
     None
 }
 
+fn target(
+    shared: &Shared,
+    pod: &Pod,
+    container: &Container,
+    id: &str,
+    pod_ip: Option<&str>,
+) -> Target {
+    Target {
+        cri: shared.cri.clone(),
+        container_id: id.to_string(),
+        pod_ip: pod_ip.map(str::to_string),
+        container: container.clone(),
+        pod_name: spec::name(pod).to_string(),
+        pod_namespace: spec::namespace(pod).to_string(),
+        pod_uid: spec::uid(pod).to_string(),
+    }
+}
+
+/// Runs a postStart or preStop handler; the error is the event's message.
 pub async fn run_hook(
     shared: &Shared,
     handler: &LifecycleHandler,
+    pod: &Pod,
     container_id: &str,
-    _container: &Container,
-    _pod_ip: Option<&str>,
+    container: &Container,
+    pod_ip: Option<&str>,
 ) -> Result<(), String> {
-    if let Some(exec) = &handler.exec {
-        let response = shared
-            .cri
-            .runtime()
-            .exec_sync(cri::ExecSyncRequest {
-                container_id: container_id.to_string(),
-                cmd: exec.command.clone().unwrap_or_default(),
-                timeout: 30,
-            })
-            .await
-            .map_err(|s| s.message().to_string())?
-            .into_inner();
-        if response.exit_code != 0 {
-            return Err(format!(
-                "Exec lifecycle hook ({:?}) for Container failed - error: command exited with {}, message: {:?}",
-                exec.command.clone().unwrap_or_default(),
-                response.exit_code,
-                String::from_utf8_lossy(&response.stdout)
-            ));
-        }
-    }
-    if let Some(sleep) = &handler.sleep {
-        tokio::time::sleep(std::time::Duration::from_secs(sleep.seconds.max(0) as u64)).await;
-    }
-    Ok(())
+    let target = target(shared, pod, container, container_id, pod_ip);
+    crate::hooks::run(handler, &target)
+        .await
+        .map_err(|e| e.to_string())
 }
 
+/// Starts the container's probes (startup first, then liveness and
+/// readiness); results and events come back on the worker's channels.
 pub fn spawn_probes(
-    _shared: &std::sync::Arc<Shared>,
-    _pod: &Pod,
-    _container: &Container,
-    _container_id: &str,
-    _pod_ip: Option<&str>,
-    _tx: mpsc::UnboundedSender<ProbeVerdict>,
-) -> Vec<ProbeTask> {
-    vec![]
+    shared: &Arc<Shared>,
+    pod: &Pod,
+    container: &Container,
+    container_id: &str,
+    pod_ip: Option<&str>,
+    results: mpsc::Sender<ProbeResult>,
+    events: mpsc::Sender<ProbeEvent>,
+) -> ContainerProbes {
+    let target = target(shared, pod, container, container_id, pod_ip);
+    crate::probes::spawn_container_with_events(target, results, events)
 }

@@ -188,8 +188,8 @@ impl Agent {
 /// Watches the pods bound to this node and hands each to its worker.
 async fn dispatch(shared: Arc<Shared>, workers: Arc<Mutex<HashMap<String, worker::Handle>>>) {
     let pods: Api<Pod> = Api::all(shared.client.clone());
-    let config = watcher::Config::default()
-        .fields(&format!("spec.nodeName={}", shared.options.node_name));
+    let config =
+        watcher::Config::default().fields(&format!("spec.nodeName={}", shared.options.node_name));
     let mut stream = watcher(pods, config).boxed();
     let mut listed: Option<Vec<String>> = None;
     while let Some(event) = stream.next().await {
@@ -217,7 +217,12 @@ async fn dispatch(shared: Arc<Shared>, workers: Arc<Mutex<HashMap<String, worker
                 let listed = listed.take().unwrap_or_default();
                 let gone: Vec<String> = workers
                     .lock()
-                    .map(|w| w.keys().filter(|uid| !listed.contains(uid)).cloned().collect())
+                    .map(|w| {
+                        w.keys()
+                            .filter(|uid| !listed.contains(uid))
+                            .cloned()
+                            .collect()
+                    })
                     .unwrap_or_default();
                 for uid in gone {
                     deliver(&shared, &workers, uid, None);
@@ -258,6 +263,9 @@ fn deliver(
 
 impl Shared {
     fn runs(&self, uid: &str) -> bool {
-        self.pods.lock().map(|p| p.contains_key(uid)).unwrap_or(false)
+        self.pods
+            .lock()
+            .map(|p| p.contains_key(uid))
+            .unwrap_or(false)
     }
 }

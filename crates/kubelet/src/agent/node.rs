@@ -32,7 +32,7 @@ fn arch() -> &'static str {
 
 /// Resources as the node reports them: capacity, and allocatable (the same,
 /// less nothing reserved: rkube reserves no system or kube share).
-fn resources(shared: &Shared) -> Value {
+pub(super) fn resources(shared: &Shared) -> Value {
     let machine = &shared.machine;
     json!({
         "cpu": machine.cpus.to_string(),
@@ -161,13 +161,16 @@ async fn renew_lease(shared: &Shared, node_uid: Option<&str>) -> Result<(), Erro
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 404 => {
             let owners = match node_uid {
-                Some(uid) => json!([{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}]),
+                Some(uid) => {
+                    json!([{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}])
+                }
                 None => json!([]),
             };
             let mut lease = renew;
             lease["apiVersion"] = json!("coordination.k8s.io/v1");
             lease["kind"] = json!("Lease");
-            lease["metadata"] = json!({"name": name, "namespace": LEASE_NAMESPACE, "ownerReferences": owners});
+            lease["metadata"] =
+                json!({"name": name, "namespace": LEASE_NAMESPACE, "ownerReferences": owners});
             let lease: Lease = serde_json::from_value(lease)?;
             leases.create(&PostParams::default(), &lease).await?;
             Ok(())

@@ -52,7 +52,9 @@ pub async fn run(shared: Arc<Shared>, workers: Arc<Mutex<HashMap<String, Handle>
         let sandboxes = sandboxes.into_inner().items;
         for s in &sandboxes {
             if let Some(uid) = s.labels.get(labels::POD_UID) {
-                now.entry(uid.clone()).or_default().push((s.id.clone(), 100 + s.state));
+                now.entry(uid.clone())
+                    .or_default()
+                    .push((s.id.clone(), 100 + s.state));
             }
         }
         for list in now.values_mut() {

@@ -189,7 +189,12 @@ pub fn sandbox_config(
 }
 
 fn quantity(
-    list: Option<&std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    list: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >,
     name: &str,
 ) -> Option<Quantity> {
     list.and_then(|map| map.get(name))
@@ -210,9 +215,7 @@ pub fn linux_resources(pod: &Pod, container: &Container) -> cri::LinuxContainerR
     // it so; done again here for pods from elsewhere).
     let cpu_request = quantity(requests, "cpu").map(milli).or(cpu_limit);
     let memory_limit = quantity(limits, "memory").map(bytes);
-    let memory_request = quantity(requests, "memory")
-        .map(bytes)
-        .or(memory_limit);
+    let memory_request = quantity(requests, "memory").map(bytes).or(memory_limit);
     let cpu_shares = match cpu_request {
         Some(m) if m > 0 => (m * 1024 / 1000).max(2),
         _ => 2,
@@ -255,7 +258,10 @@ pub fn container_config(
 ) -> cri::ContainerConfig {
     let mut labels = HashMap::new();
     labels.insert(labels::POD_NAME.to_string(), name(pod).to_string());
-    labels.insert(labels::POD_NAMESPACE.to_string(), namespace(pod).to_string());
+    labels.insert(
+        labels::POD_NAMESPACE.to_string(),
+        namespace(pod).to_string(),
+    );
     labels.insert(labels::POD_UID.to_string(), uid(pod).to_string());
     labels.insert(labels::CONTAINER_NAME.to_string(), container.name.clone());
     let mut annotations = HashMap::new();
@@ -405,7 +411,10 @@ mod tests {
         assert!((3..=999).contains(&r.oom_score_adj));
         let p = pod(json!({}), "BestEffort");
         let r = linux_resources(&p, &p.spec.as_ref().expect("spec").containers[0]);
-        assert_eq!((r.cpu_shares, r.cpu_quota, r.memory_limit_in_bytes), (2, 0, 0));
+        assert_eq!(
+            (r.cpu_shares, r.cpu_quota, r.memory_limit_in_bytes),
+            (2, 0, 0)
+        );
         assert_eq!(r.oom_score_adj, 1000);
     }
 
@@ -421,7 +430,12 @@ mod tests {
             config.linux.as_ref().map(|l| l.cgroup_parent.as_str()),
             Some("/rkube/kubepods/besteffort/podu1")
         );
-        let c = container_config(&p, &p.spec.as_ref().expect("spec").containers[0], 2, "busybox");
+        let c = container_config(
+            &p,
+            &p.spec.as_ref().expect("spec").containers[0],
+            2,
+            "busybox",
+        );
         assert_eq!(c.log_path, "c/2.log");
         assert_eq!(c.labels[labels::CONTAINER_NAME], "c");
     }

@@ -44,13 +44,15 @@ pub fn time_of(nanos: i64) -> Option<String> {
 }
 
 fn terminated(attempt: &Attempt, runtime: &str) -> Value {
-    let reason = if !attempt.reason.is_empty() && attempt.reason != "Completed" && attempt.reason != "Error" {
-        attempt.reason.clone()
-    } else if attempt.exit_code == 0 {
-        "Completed".to_string()
-    } else {
-        "Error".to_string()
-    };
+    let reason =
+        if !attempt.reason.is_empty() && attempt.reason != "Completed" && attempt.reason != "Error"
+        {
+            attempt.reason.clone()
+        } else if attempt.exit_code == 0 {
+            "Completed".to_string()
+        } else {
+            "Error".to_string()
+        };
     let mut value = json!({
         "exitCode": attempt.exit_code,
         "reason": reason,
@@ -120,7 +122,8 @@ fn container_status(
                     status["state"] = json!({ "running": running });
                     let started = !has_probe(container, true) || memory.started;
                     status["started"] = json!(started);
-                    status["ready"] = json!(started && (!has_probe(container, false) || memory.ready));
+                    status["ready"] =
+                        json!(started && (!has_probe(container, false) || memory.ready));
                     if let Some(previous) = previous.filter(|p| p.state == State::Exited) {
                         status["lastState"] = terminated(previous, runtime);
                     }
@@ -217,7 +220,13 @@ pub fn phase(pod: &Pod, observed: &Observed) -> &'static str {
     }
     let policy = restart_policy(pod);
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
-    for container in pod.spec.as_ref().map(|s| &s.containers).into_iter().flatten() {
+    for container in pod
+        .spec
+        .as_ref()
+        .map(|s| &s.containers)
+        .into_iter()
+        .flatten()
+    {
         match observed.latest(&container.name) {
             Some(a) if a.state == State::Running => running += 1,
             Some(a) if a.state == State::Exited => {
@@ -265,7 +274,13 @@ pub fn compute(pod: &Pod, inputs: &Inputs) -> Value {
         .into_iter()
         .flatten()
         .map(|c| {
-            container_status(c, observed, inputs.memory.get(&c.name), inputs.runtime, "PodInitializing")
+            container_status(
+                c,
+                observed,
+                inputs.memory.get(&c.name),
+                inputs.runtime,
+                "PodInitializing",
+            )
         })
         .collect();
     let regular_default = if init == Init::Done {
@@ -277,7 +292,15 @@ pub fn compute(pod: &Pod, inputs: &Inputs) -> Value {
         .map(|s| &s.containers)
         .into_iter()
         .flatten()
-        .map(|c| container_status(c, observed, inputs.memory.get(&c.name), inputs.runtime, regular_default))
+        .map(|c| {
+            container_status(
+                c,
+                observed,
+                inputs.memory.get(&c.name),
+                inputs.runtime,
+                regular_default,
+            )
+        })
         .collect();
     let phase = phase(pod, observed);
     let unready: Vec<&str> = statuses
@@ -299,23 +322,49 @@ pub fn compute(pod: &Pod, inputs: &Inputs) -> Value {
     let sandbox_ready = observed.sandbox().map(|s| s.ready).unwrap_or(false);
     let terminal = phase == "Succeeded" || phase == "Failed";
     let list = |names: &[&str]| format!("[{}]", names.join(" "));
-    let mut conditions: Vec<(&str, bool, Option<&str>, Option<String>)> = vec![
-        ("PodReadyToStartContainers", sandbox_ready, None, None),
-    ];
+    let mut conditions: Vec<(&str, bool, Option<&str>, Option<String>)> =
+        vec![("PodReadyToStartContainers", sandbox_ready, None, None)];
     let initialized = init == Init::Done || (terminal && incomplete.is_empty());
     conditions.push(if initialized {
-        ("Initialized", true, if terminal && phase == "Succeeded" { Some("PodCompleted") } else { None }, None)
+        (
+            "Initialized",
+            true,
+            if terminal && phase == "Succeeded" {
+                Some("PodCompleted")
+            } else {
+                None
+            },
+            None,
+        )
     } else {
-        ("Initialized", false, Some("ContainersNotInitialized"), Some(format!("containers with incomplete status: {}", list(&incomplete))))
+        (
+            "Initialized",
+            false,
+            Some("ContainersNotInitialized"),
+            Some(format!(
+                "containers with incomplete status: {}",
+                list(&incomplete)
+            )),
+        )
     });
     let ready = unready.is_empty() && !terminal;
-    let not_ready_reason = if terminal { "PodCompleted" } else { "ContainersNotReady" };
-    let not_ready_message = (!terminal).then(|| format!("containers with unready status: {}", list(&unready)));
+    let not_ready_reason = if terminal {
+        "PodCompleted"
+    } else {
+        "ContainersNotReady"
+    };
+    let not_ready_message =
+        (!terminal).then(|| format!("containers with unready status: {}", list(&unready)));
     for kind in ["Ready", "ContainersReady"] {
         conditions.push(if ready {
             (kind, true, None, None)
         } else {
-            (kind, false, Some(not_ready_reason), not_ready_message.clone())
+            (
+                kind,
+                false,
+                Some(not_ready_reason),
+                not_ready_message.clone(),
+            )
         });
     }
     let old_conditions: Vec<Value> = old["conditions"].as_array().cloned().unwrap_or_default();
@@ -338,7 +387,14 @@ pub fn compute(pod: &Pod, inputs: &Inputs) -> Value {
     }
     for condition in &old_conditions {
         let kind = condition["type"].as_str().unwrap_or("");
-        if !["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"].contains(&kind) {
+        if ![
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+        ]
+        .contains(&kind)
+        {
             out.push(condition.clone());
         }
     }
@@ -355,7 +411,10 @@ pub fn compute(pod: &Pod, inputs: &Inputs) -> Value {
     }
     status.insert(
         "startTime".into(),
-        old.get("startTime").cloned().filter(|v| !v.is_null()).unwrap_or_else(|| json!(inputs.now)),
+        old.get("startTime")
+            .cloned()
+            .filter(|v| !v.is_null())
+            .unwrap_or_else(|| json!(inputs.now)),
     );
     if !init_statuses.is_empty() {
         status.insert("initContainerStatuses".into(), Value::Array(init_statuses));
@@ -388,7 +447,11 @@ mod tests {
             state,
             exit_code: exit,
             started_at: 1_700_000_000_000_000_000,
-            finished_at: if state == State::Exited { 1_700_000_001_000_000_000 } else { 0 },
+            finished_at: if state == State::Exited {
+                1_700_000_001_000_000_000
+            } else {
+                0
+            },
             ..Default::default()
         }
     }
@@ -401,20 +464,33 @@ mod tests {
         for list in o.containers.values_mut() {
             list.sort_by_key(|a| std::cmp::Reverse(a.attempt));
         }
-        o.sandboxes.push(super::super::observe::Sandbox { id: "s".into(), attempt: 0, ready: true });
+        o.sandboxes.push(super::super::observe::Sandbox {
+            id: "s".into(),
+            attempt: 0,
+            ready: true,
+        });
         o
     }
 
     #[test]
     fn phases_follow_upstream() {
-        let both_ok = observed(vec![attempt("a", 0, State::Exited, 0), attempt("b", 0, State::Exited, 0)]);
+        let both_ok = observed(vec![
+            attempt("a", 0, State::Exited, 0),
+            attempt("b", 0, State::Exited, 0),
+        ]);
         assert_eq!(phase(&pod("Never"), &both_ok), "Succeeded");
         assert_eq!(phase(&pod("OnFailure"), &both_ok), "Succeeded");
         assert_eq!(phase(&pod("Always"), &both_ok), "Running");
-        let one_failed = observed(vec![attempt("a", 0, State::Exited, 1), attempt("b", 0, State::Exited, 0)]);
+        let one_failed = observed(vec![
+            attempt("a", 0, State::Exited, 1),
+            attempt("b", 0, State::Exited, 0),
+        ]);
         assert_eq!(phase(&pod("Never"), &one_failed), "Failed");
         assert_eq!(phase(&pod("OnFailure"), &one_failed), "Running");
-        let running = observed(vec![attempt("a", 0, State::Running, 0), attempt("b", 0, State::Running, 0)]);
+        let running = observed(vec![
+            attempt("a", 0, State::Running, 0),
+            attempt("b", 0, State::Running, 0),
+        ]);
         assert_eq!(phase(&pod("Always"), &running), "Running");
         let half = observed(vec![attempt("a", 0, State::Running, 0)]);
         assert_eq!(phase(&pod("Always"), &half), "Pending");
@@ -423,11 +499,38 @@ mod tests {
     #[test]
     fn crash_loop_shows_waiting_with_last_state() {
         let p = pod("Always");
-        let o = observed(vec![attempt("a", 0, State::Exited, 1), attempt("a", 1, State::Exited, 2), attempt("b", 0, State::Running, 0)]);
+        let o = observed(vec![
+            attempt("a", 0, State::Exited, 1),
+            attempt("a", 1, State::Exited, 2),
+            attempt("b", 0, State::Running, 0),
+        ]);
         let mut memory = HashMap::new();
-        memory.insert("a".to_string(), Memory { waiting: Some(("CrashLoopBackOff".into(), "back-off 10s".into())), ..Default::default() });
-        memory.insert("b".to_string(), Memory { ready: true, started: true, ..Default::default() });
-        let status = compute(&p, &Inputs { observed: &o, memory: &memory, host_ip: "10.0.0.1", pod_ip: Some("10.42.0.5"), runtime: "containerd", now: "2026-01-01T00:00:00Z" });
+        memory.insert(
+            "a".to_string(),
+            Memory {
+                waiting: Some(("CrashLoopBackOff".into(), "back-off 10s".into())),
+                ..Default::default()
+            },
+        );
+        memory.insert(
+            "b".to_string(),
+            Memory {
+                ready: true,
+                started: true,
+                ..Default::default()
+            },
+        );
+        let status = compute(
+            &p,
+            &Inputs {
+                observed: &o,
+                memory: &memory,
+                host_ip: "10.0.0.1",
+                pod_ip: Some("10.42.0.5"),
+                runtime: "containerd",
+                now: "2026-01-01T00:00:00Z",
+            },
+        );
         let a = &status["containerStatuses"][0];
         assert_eq!(a["state"]["waiting"]["reason"], "CrashLoopBackOff");
         assert_eq!(a["lastState"]["terminated"]["exitCode"], 2);
@@ -438,9 +541,19 @@ mod tests {
         assert_eq!(b["containerID"], "containerd://b0");
         assert_eq!(status["phase"], "Running");
         assert_eq!(status["podIP"], "10.42.0.5");
-        let ready = status["conditions"].as_array().expect("conditions").iter().find(|c| c["type"] == "Ready").cloned().expect("Ready");
+        let ready = status["conditions"]
+            .as_array()
+            .expect("conditions")
+            .iter()
+            .find(|c| c["type"] == "Ready")
+            .cloned()
+            .expect("Ready");
         assert_eq!(ready["status"], "False");
         assert_eq!(ready["message"], "containers with unready status: [a]");
-        assert!(status["conditions"].as_array().expect("c").iter().any(|c| c["type"] == "PodScheduled"));
+        assert!(status["conditions"]
+            .as_array()
+            .expect("c")
+            .iter()
+            .any(|c| c["type"] == "PodScheduled"));
     }
 }

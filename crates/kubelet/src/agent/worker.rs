@@ -5,7 +5,6 @@
 //! (`pleg`), by probe results and by its own timers.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use super::status::{self, Init, Memory};
 use super::Shared;
 use crate::cri::api as cri;
 use crate::cri::CriError;
+use crate::probes::{Kind, ProbeEvent, ProbeResult};
 
 /// What the worker does next.
 enum Next {
@@ -31,16 +31,6 @@ enum Next {
     After(Duration),
     /// The pod is gone; the worker ends.
     Done,
-}
-
-/// A probe's verdict as the worker applies it.
-#[derive(Debug)]
-pub struct ProbeVerdict {
-    pub container: String,
-    pub container_id: String,
-    pub kind: glue::ProbeKind,
-    pub success: bool,
-    pub message: String,
 }
 
 /// The worker's handle, kept by the pod dispatcher.
@@ -56,12 +46,15 @@ struct Worker {
     memory: HashMap<String, Memory>,
     restarts: Backoff,
     pulls: Backoff,
-    volumes: Option<glue::Volumes>,
+    volumes: Option<crate::volumes::PodVolumes>,
+    /// Whether every volume is set up.
+    volumes_ready: bool,
     /// Pod IP per sandbox ID.
     ips: HashMap<String, Option<String>>,
     /// Probe tasks per container ID.
-    probes: HashMap<String, Vec<glue::ProbeTask>>,
-    probe_tx: mpsc::UnboundedSender<ProbeVerdict>,
+    probes: HashMap<String, crate::probes::ContainerProbes>,
+    probe_tx: mpsc::Sender<ProbeResult>,
+    event_tx: mpsc::Sender<ProbeEvent>,
     /// Containers whose liveness probe failed (by container ID).
     unhealthy: HashMap<String, String>,
     last_status: Option<Value>,
@@ -75,7 +68,8 @@ pub fn spawn(shared: Arc<Shared>, uid: String, pod: Pod) -> Handle {
     let wake = Arc::new(Notify::new());
     let notify = wake.clone();
     tokio::spawn(async move {
-        let (probe_tx, probe_rx) = mpsc::unbounded_channel();
+        let (probe_tx, probe_rx) = mpsc::channel(64);
+        let (event_tx, event_rx) = mpsc::channel(64);
         let worker = Worker {
             shared,
             uid,
@@ -84,14 +78,16 @@ pub fn spawn(shared: Arc<Shared>, uid: String, pod: Pod) -> Handle {
             restarts: Backoff::default(),
             pulls: Backoff::default(),
             volumes: None,
+            volumes_ready: false,
             ips: HashMap::new(),
             probes: HashMap::new(),
             probe_tx,
+            event_tx,
             unhealthy: HashMap::new(),
             last_status: None,
             published: Default::default(),
         };
-        worker.run(rx, notify, probe_rx).await;
+        worker.run(rx, notify, probe_rx, event_rx).await;
     });
     Handle { pod: tx, wake }
 }
@@ -151,10 +147,15 @@ impl Worker {
         mut self,
         mut pod_rx: watch::Receiver<Option<Pod>>,
         wake: Arc<Notify>,
-        mut probe_rx: mpsc::UnboundedReceiver<ProbeVerdict>,
+        mut probe_rx: mpsc::Receiver<ProbeResult>,
+        mut event_rx: mpsc::Receiver<ProbeEvent>,
     ) {
+        let mut current: Option<Pod> = None;
         loop {
             let pod = pod_rx.borrow_and_update().clone();
+            if pod.is_some() {
+                current.clone_from(&pod);
+            }
             let next = match self.sync(pod).await {
                 Ok(next) => next,
                 Err(error) => {
@@ -173,6 +174,19 @@ impl Worker {
                     }
                 }
                 () = wake.notified() => {}
+                event = event_rx.recv() => {
+                    if let (Some(event), Some(pod)) = (event, current.as_ref()) {
+                        let field = field_path(pod, &event.container_name);
+                        let published = Event {
+                            type_: EventType::Warning,
+                            reason: event.reason.to_string(),
+                            note: Some(event.message),
+                            action: "Probe".into(),
+                            secondary: None,
+                        };
+                        let _ = self.shared.recorder.publish(&published, &reference(pod, field)).await;
+                    }
+                }
                 verdict = probe_rx.recv() => {
                     if let Some(verdict) = verdict {
                         self.apply_probe(verdict);
@@ -187,12 +201,15 @@ impl Worker {
         self.probes.clear();
     }
 
-    fn apply_probe(&mut self, verdict: ProbeVerdict) {
-        let memory = self.memory.entry(verdict.container.clone()).or_default();
+    fn apply_probe(&mut self, verdict: ProbeResult) {
+        let memory = self
+            .memory
+            .entry(verdict.container_name.clone())
+            .or_default();
         match verdict.kind {
-            glue::ProbeKind::Readiness => memory.ready = verdict.success,
-            glue::ProbeKind::Startup => memory.started = verdict.success,
-            glue::ProbeKind::Liveness => {
+            Kind::Readiness => memory.ready = verdict.success,
+            Kind::Startup => memory.started = verdict.success,
+            Kind::Liveness => {
                 if verdict.success {
                     self.unhealthy.remove(&verdict.container_id);
                 } else {
@@ -203,22 +220,46 @@ impl Worker {
         }
     }
 
-    async fn event(&mut self, pod: &Pod, container: Option<&str>, warning: bool, reason: &str, note: String) {
+    async fn event(
+        &mut self,
+        pod: &Pod,
+        container: Option<&str>,
+        warning: bool,
+        reason: &str,
+        note: String,
+    ) {
         let field = container.and_then(|c| field_path(pod, c));
         let event = Event {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
+            type_: if warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: reason.to_string(),
             note: Some(note),
             action: reason.to_string(),
             secondary: None,
         };
-        if let Err(error) = self.shared.recorder.publish(&event, &reference(pod, field)).await {
+        if let Err(error) = self
+            .shared
+            .recorder
+            .publish(&event, &reference(pod, field))
+            .await
+        {
             tracing::debug!("publishing event {reason}: {error}");
         }
     }
 
     /// Publishes an event once for `key` (e.g. per container attempt).
-    async fn event_once(&mut self, key: String, pod: &Pod, container: Option<&str>, warning: bool, reason: &str, note: String) {
+    async fn event_once(
+        &mut self,
+        key: String,
+        pod: &Pod,
+        container: Option<&str>,
+        warning: bool,
+        reason: &str,
+        note: String,
+    ) {
         if self.published.insert(key) {
             self.event(pod, container, warning, reason, note).await;
         }
@@ -236,7 +277,11 @@ impl Worker {
         if pod.metadata.deletion_timestamp.is_some() {
             let grace = grace_period(&pod);
             self.terminate(Some(&pod), &observed, grace).await;
-            let observed = self.cache.observe(&cri, &self.uid).await.unwrap_or(observed);
+            let observed = self
+                .cache
+                .observe(&cri, &self.uid)
+                .await
+                .unwrap_or(observed);
             self.post_status(&pod, &observed).await;
             let pods: Api<Pod> = Api::namespaced(self.shared.client.clone(), spec::namespace(&pod));
             let params = DeleteParams {
@@ -258,18 +303,25 @@ impl Worker {
             self.clean_up(&observed).await;
             return Ok(Next::Done);
         }
-        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("");
+        let phase = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("");
         if phase == "Succeeded" || phase == "Failed" {
             // Terminal: nothing runs again; the sandbox goes.
-            self.terminate(Some(&pod), &observed, grace_period(&pod)).await;
+            self.terminate(Some(&pod), &observed, grace_period(&pod))
+                .await;
             return Ok(Next::After(Duration::from_secs(60)));
         }
         // Volumes before the sandbox, as upstream mounts them first.
-        if self.volumes.is_none() {
-            match glue::setup_volumes(&self.shared, &pod).await {
-                Ok(volumes) => self.volumes = Some(volumes),
-                Err(message) => {
-                    self.event(&pod, None, true, "FailedMount", message).await;
+        if !self.volumes_ready {
+            match glue::setup_volumes(&self.shared, &pod, &mut self.volumes).await {
+                Ok(()) => self.volumes_ready = true,
+                Err(failures) => {
+                    for message in failures {
+                        self.event(&pod, None, true, "FailedMount", message).await;
+                    }
                     self.post_status(&pod, &observed).await;
                     return Ok(Next::After(Duration::from_secs(5)));
                 }
@@ -283,8 +335,16 @@ impl Worker {
             existing => {
                 let attempt = match existing {
                     Some(old) => {
-                        self.event(&pod, None, false, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.".into()).await;
-                        self.terminate(Some(&pod), &observed, grace_period(&pod)).await;
+                        self.event(
+                            &pod,
+                            None,
+                            false,
+                            "SandboxChanged",
+                            "Pod sandbox changed, it will be killed and re-created.".into(),
+                        )
+                        .await;
+                        self.terminate(Some(&pod), &observed, grace_period(&pod))
+                            .await;
                         old.attempt + 1
                     }
                     None => 0,
@@ -292,7 +352,14 @@ impl Worker {
                 match self.create_sandbox(&pod, attempt).await {
                     Ok(()) => {}
                     Err(message) => {
-                        self.event(&pod, None, true, "FailedCreatePodSandBox", format!("Failed to create pod sandbox: {message}")).await;
+                        self.event(
+                            &pod,
+                            None,
+                            true,
+                            "FailedCreatePodSandBox",
+                            format!("Failed to create pod sandbox: {message}"),
+                        )
+                        .await;
                         self.post_status(&pod, &observed).await;
                         return Ok(Next::After(Duration::from_secs(5)));
                     }
@@ -305,15 +372,27 @@ impl Worker {
         let unhealthy: Vec<(String, String)> = observed
             .all()
             .filter(|a| a.state == State::Running)
-            .filter_map(|a| self.unhealthy.get(&a.id).map(|m| (a.id.clone(), a.name.clone(), m.clone())))
+            .filter_map(|a| {
+                self.unhealthy
+                    .get(&a.id)
+                    .map(|m| (a.id.clone(), a.name.clone(), m.clone()))
+            })
             .map(|(id, name, message)| {
                 let _ = message;
                 (id, name)
             })
             .collect();
         for (id, name) in unhealthy {
-            self.event(&pod, Some(&name), false, "Killing", format!("Container {name} failed liveness probe, will be restarted")).await;
-            self.stop_container(&pod, &id, &name, grace_period(&pod)).await;
+            self.event(
+                &pod,
+                Some(&name),
+                false,
+                "Killing",
+                format!("Container {name} failed liveness probe, will be restarted"),
+            )
+            .await;
+            self.stop_container(&pod, &id, &name, grace_period(&pod))
+                .await;
             self.unhealthy.remove(&id);
             self.probes.remove(&id);
         }
@@ -342,7 +421,16 @@ impl Worker {
                         init_done = false;
                         break;
                     }
-                    if let Some(wait) = self.start_after_backoff(&pod, container, Some(&a), &sandbox.id, pod_ip.as_deref()).await {
+                    if let Some(wait) = self
+                        .start_after_backoff(
+                            &pod,
+                            container,
+                            Some(&a),
+                            &sandbox.id,
+                            pod_ip.as_deref(),
+                        )
+                        .await
+                    {
                         next = next.min(wait);
                     }
                     if !sidecar {
@@ -351,7 +439,10 @@ impl Worker {
                     }
                 }
                 _ => {
-                    if let Some(wait) = self.start_after_backoff(&pod, container, None, &sandbox.id, pod_ip.as_deref()).await {
+                    if let Some(wait) = self
+                        .start_after_backoff(&pod, container, None, &sandbox.id, pod_ip.as_deref())
+                        .await
+                    {
                         next = next.min(wait);
                     }
                     if !sidecar {
@@ -367,25 +458,52 @@ impl Worker {
                 let latest = observed.latest(&container.name).cloned();
                 match latest {
                     Some(a) if a.state == State::Running => {
-                        self.memory.entry(container.name.clone()).or_default().waiting = None;
+                        self.memory
+                            .entry(container.name.clone())
+                            .or_default()
+                            .waiting = None;
                         self.ensure_probes(&pod, container, &a, pod_ip.as_deref());
                         // A container that ran long enough forgets its back-off.
-                        if now_nanos() - a.started_at > super::backoff::RESET_AFTER.as_nanos() as i64 {
+                        if now_nanos() - a.started_at
+                            > super::backoff::RESET_AFTER.as_nanos() as i64
+                        {
                             self.restarts.reset(&container.name);
                         }
                     }
                     Some(a) if a.state == State::Exited => {
-                        let restart = policy == "Always" || (policy == "OnFailure" && a.exit_code != 0);
+                        let restart =
+                            policy == "Always" || (policy == "OnFailure" && a.exit_code != 0);
                         if restart {
-                            if let Some(wait) = self.start_after_backoff(&pod, container, Some(&a), &sandbox.id, pod_ip.as_deref()).await {
+                            if let Some(wait) = self
+                                .start_after_backoff(
+                                    &pod,
+                                    container,
+                                    Some(&a),
+                                    &sandbox.id,
+                                    pod_ip.as_deref(),
+                                )
+                                .await
+                            {
                                 next = next.min(wait);
                             }
                         } else {
-                            self.memory.entry(container.name.clone()).or_default().waiting = None;
+                            self.memory
+                                .entry(container.name.clone())
+                                .or_default()
+                                .waiting = None;
                         }
                     }
                     _ => {
-                        if let Some(wait) = self.start_after_backoff(&pod, container, None, &sandbox.id, pod_ip.as_deref()).await {
+                        if let Some(wait) = self
+                            .start_after_backoff(
+                                &pod,
+                                container,
+                                None,
+                                &sandbox.id,
+                                pod_ip.as_deref(),
+                            )
+                            .await
+                        {
                             next = next.min(wait);
                         }
                     }
@@ -396,14 +514,19 @@ impl Worker {
         let phase = status::phase(&pod, &observed);
         if phase == "Succeeded" || phase == "Failed" {
             // Sidecars end with the pod; the sandbox is stopped.
-            self.terminate(Some(&pod), &observed, grace_period(&pod)).await;
+            self.terminate(Some(&pod), &observed, grace_period(&pod))
+                .await;
         }
         self.post_status(&pod, &observed).await;
         Ok(Next::After(next))
     }
 
     async fn pod_ip(&mut self, pod: &Pod, sandbox: &str) -> Option<String> {
-        let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
+        let host_network = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.host_network)
+            .unwrap_or(false);
         if host_network {
             return Some(self.shared.options.node_ip.to_string());
         }
@@ -429,7 +552,13 @@ impl Worker {
 
     async fn create_sandbox(&mut self, pod: &Pod, attempt: u32) -> Result<(), String> {
         let options = &self.shared.options;
-        let config = spec::sandbox_config(pod, attempt, &options.log_dir(), &options.cgroup_root, glue::dns_config(&self.shared, pod));
+        let config = spec::sandbox_config(
+            pod,
+            attempt,
+            &options.log_dir(),
+            &options.cgroup_root,
+            glue::dns_config(&self.shared, pod),
+        );
         let _ = std::fs::create_dir_all(&config.log_directory);
         let response = self
             .shared
@@ -468,22 +597,48 @@ impl Worker {
                         spec::namespace(pod),
                         spec::uid(pod)
                     );
-                    self.event_once(format!("backoff/{}/{}", container.name, exited.attempt), pod, Some(&container.name), true, "BackOff", "Back-off restarting failed container".to_string() + &format!(" {} in pod {}_{}({})", container.name, spec::name(pod), spec::namespace(pod), spec::uid(pod))).await;
-                    self.memory.entry(container.name.clone()).or_default().waiting =
-                        Some(("CrashLoopBackOff".into(), message));
+                    self.event_once(
+                        format!("backoff/{}/{}", container.name, exited.attempt),
+                        pod,
+                        Some(&container.name),
+                        true,
+                        "BackOff",
+                        "Back-off restarting failed container".to_string()
+                            + &format!(
+                                " {} in pod {}_{}({})",
+                                container.name,
+                                spec::name(pod),
+                                spec::namespace(pod),
+                                spec::uid(pod)
+                            ),
+                    )
+                    .await;
+                    self.memory
+                        .entry(container.name.clone())
+                        .or_default()
+                        .waiting = Some(("CrashLoopBackOff".into(), message));
                     return Some(Duration::from_nanos((until - now) as u64));
                 }
             }
             self.restarts.next(&container.name, now_nanos());
         }
         let attempt = exited.map(|a| a.attempt + 1).unwrap_or(0);
-        match self.start_container(pod, container, attempt, sandbox, pod_ip).await {
+        match self
+            .start_container(pod, container, attempt, sandbox, pod_ip)
+            .await
+        {
             Ok(()) => {
-                self.memory.entry(container.name.clone()).or_default().waiting = None;
+                self.memory
+                    .entry(container.name.clone())
+                    .or_default()
+                    .waiting = None;
                 None
             }
             Err((reason, message, retry)) => {
-                self.memory.entry(container.name.clone()).or_default().waiting = Some((reason, message));
+                self.memory
+                    .entry(container.name.clone())
+                    .or_default()
+                    .waiting = Some((reason, message));
                 Some(retry)
             }
         }
@@ -502,20 +657,36 @@ impl Worker {
         let image = container.image.clone().unwrap_or_default();
         let image_ref = self.ensure_image(pod, container, &image).await?;
         let mut config = spec::container_config(pod, container, attempt, &image);
-        let env = glue::container_env(&self.shared, pod, container, pod_ip).await.map_err(|message| {
-            ("CreateContainerConfigError".to_string(), message, Duration::from_secs(5))
-        })?;
-        config.envs = env
-            .into_iter()
-            .map(|(key, value)| cri::KeyValue { key, value })
-            .collect();
+        let env = glue::container_env(&self.shared, pod, container, pod_ip)
+            .await
+            .map_err(|message| {
+                (
+                    "CreateContainerConfigError".to_string(),
+                    message,
+                    Duration::from_secs(5),
+                )
+            })?;
+        let (command, args) = crate::env::command_and_args(container, &env);
+        config.command = command;
+        config.args = args;
         if let Some(volumes) = &self.volumes {
-            config.mounts = glue::mounts(volumes, pod, container, &config.envs).map_err(|message| {
-                ("CreateContainerConfigError".to_string(), message, Duration::from_secs(5))
+            config.mounts = glue::mounts(volumes, container, &env).map_err(|message| {
+                (
+                    "CreateContainerConfigError".to_string(),
+                    message,
+                    Duration::from_secs(5),
+                )
             })?;
         }
+        config.envs = crate::env::to_cri(&env);
         let options = &self.shared.options;
-        let sandbox_config = spec::sandbox_config(pod, 0, &options.log_dir(), &options.cgroup_root, glue::dns_config(&self.shared, pod));
+        let sandbox_config = spec::sandbox_config(
+            pod,
+            0,
+            &options.log_dir(),
+            &options.cgroup_root,
+            glue::dns_config(&self.shared, pod),
+        );
         let runtime = self.shared.cri.runtime();
         let created = runtime
             .clone()
@@ -529,12 +700,30 @@ impl Worker {
             Ok(response) => response.into_inner().container_id,
             Err(status) => {
                 let message = status.message().to_string();
-                self.event(pod, Some(&container.name), true, "Failed", format!("Error: {message}")).await;
-                return Err(("CreateContainerError".into(), message, Duration::from_secs(5)));
+                self.event(
+                    pod,
+                    Some(&container.name),
+                    true,
+                    "Failed",
+                    format!("Error: {message}"),
+                )
+                .await;
+                return Err((
+                    "CreateContainerError".into(),
+                    message,
+                    Duration::from_secs(5),
+                ));
             }
         };
         let _ = image_ref;
-        self.event(pod, Some(&container.name), false, "Created", format!("Created container: {}", container.name)).await;
+        self.event(
+            pod,
+            Some(&container.name),
+            false,
+            "Created",
+            format!("Created container: {}", container.name),
+        )
+        .await;
         if let Err(status) = runtime
             .clone()
             .start_container(cri::StartContainerRequest {
@@ -543,26 +732,61 @@ impl Worker {
             .await
         {
             let message = status.message().to_string();
-            self.event(pod, Some(&container.name), true, "Failed", format!("Error: {message}")).await;
+            self.event(
+                pod,
+                Some(&container.name),
+                true,
+                "Failed",
+                format!("Error: {message}"),
+            )
+            .await;
             return Err(("RunContainerError".into(), message, Duration::from_secs(5)));
         }
-        self.event(pod, Some(&container.name), false, "Started", format!("Started container {}", container.name)).await;
+        self.event(
+            pod,
+            Some(&container.name),
+            false,
+            "Started",
+            format!("Started container {}", container.name),
+        )
+        .await;
         let memory = self.memory.entry(container.name.clone()).or_default();
         memory.ready = false;
         memory.started = false;
-        if let Some(handler) = container.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
-            if let Err(message) = glue::run_hook(&self.shared, handler, &id, container, pod_ip).await {
-                self.event(pod, Some(&container.name), true, "FailedPostStartHook", message).await;
-                self.stop_container(pod, &id, &container.name, grace_period(pod)).await;
+        if let Some(handler) = container
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.as_ref())
+        {
+            if let Err(message) =
+                glue::run_hook(&self.shared, handler, pod, &id, container, pod_ip).await
+            {
+                self.event(
+                    pod,
+                    Some(&container.name),
+                    true,
+                    "FailedPostStartHook",
+                    message,
+                )
+                .await;
+                self.stop_container(pod, &id, &container.name, grace_period(pod))
+                    .await;
             }
         }
         Ok(())
     }
 
     /// Makes sure the image is present as the pull policy asks.
-    async fn ensure_image(&mut self, pod: &Pod, container: &Container, image: &str) -> Result<String, (String, String, Duration)> {
+    async fn ensure_image(
+        &mut self,
+        pod: &Pod,
+        container: &Container,
+        image: &str,
+    ) -> Result<String, (String, String, Duration)> {
         let policy = container.image_pull_policy.clone().unwrap_or_else(|| {
-            if image.ends_with(":latest") || !image.rsplit('/').next().unwrap_or(image).contains(':') {
+            if image.ends_with(":latest")
+                || !image.rsplit('/').next().unwrap_or(image).contains(':')
+            {
                 "Always".into()
             } else {
                 "IfNotPresent".into()
@@ -572,7 +796,10 @@ impl Worker {
         let present = images
             .clone()
             .image_status(cri::ImageStatusRequest {
-                image: Some(cri::ImageSpec { image: image.to_string(), ..Default::default() }),
+                image: Some(cri::ImageSpec {
+                    image: image.to_string(),
+                    ..Default::default()
+                }),
                 verbose: false,
             })
             .await
@@ -581,25 +808,56 @@ impl Worker {
             .map(|i| i.id);
         match (policy.as_str(), present) {
             ("Never", None) => {
-                let message = format!("Container image \"{image}\" is not present with pull policy of Never");
-                self.event_once(format!("never/{image}"), pod, Some(&container.name), true, "ErrImageNeverPull", message.clone()).await;
+                let message =
+                    format!("Container image \"{image}\" is not present with pull policy of Never");
+                self.event_once(
+                    format!("never/{image}"),
+                    pod,
+                    Some(&container.name),
+                    true,
+                    "ErrImageNeverPull",
+                    message.clone(),
+                )
+                .await;
                 return Err(("ErrImageNeverPull".into(), message, Duration::from_secs(10)));
             }
             ("Never" | "IfNotPresent", Some(id)) => {
-                self.event_once(format!("present/{}/{image}", container.name), pod, Some(&container.name), false, "Pulled", format!("Container image \"{image}\" already present on machine")).await;
+                self.event_once(
+                    format!("present/{}/{image}", container.name),
+                    pod,
+                    Some(&container.name),
+                    false,
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                )
+                .await;
                 return Ok(id);
             }
             _ => {}
         }
         let key = format!("{}/{image}", container.name);
         if let Some(delay) = self.pulls.remaining(&key, now_nanos()) {
-            return Err(("ImagePullBackOff".into(), format!("Back-off pulling image \"{image}\""), delay));
+            return Err((
+                "ImagePullBackOff".into(),
+                format!("Back-off pulling image \"{image}\""),
+                delay,
+            ));
         }
-        self.event(pod, Some(&container.name), false, "Pulling", format!("Pulling image \"{image}\"")).await;
+        self.event(
+            pod,
+            Some(&container.name),
+            false,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+        )
+        .await;
         match images
             .clone()
             .pull_image(cri::PullImageRequest {
-                image: Some(cri::ImageSpec { image: image.to_string(), ..Default::default() }),
+                image: Some(cri::ImageSpec {
+                    image: image.to_string(),
+                    ..Default::default()
+                }),
                 auth: None,
                 sandbox_config: None,
             })
@@ -607,42 +865,82 @@ impl Worker {
         {
             Ok(response) => {
                 self.pulls.reset(&key);
-                self.event(pod, Some(&container.name), false, "Pulled", format!("Successfully pulled image \"{image}\"")).await;
+                self.event(
+                    pod,
+                    Some(&container.name),
+                    false,
+                    "Pulled",
+                    format!("Successfully pulled image \"{image}\""),
+                )
+                .await;
                 Ok(response.into_inner().image_ref)
             }
             Err(status) => {
                 self.pulls.next(&key, now_nanos());
                 let message = format!("Failed to pull image \"{image}\": {}", status.message());
-                self.event(pod, Some(&container.name), true, "Failed", message.clone()).await;
-                Err(("ErrImagePull".into(), message, self.pulls.delay(&key).unwrap_or(super::backoff::INITIAL)))
+                self.event(pod, Some(&container.name), true, "Failed", message.clone())
+                    .await;
+                Err((
+                    "ErrImagePull".into(),
+                    message,
+                    self.pulls.delay(&key).unwrap_or(super::backoff::INITIAL),
+                ))
             }
         }
     }
 
-    fn ensure_probes(&mut self, pod: &Pod, container: &Container, attempt: &Attempt, pod_ip: Option<&str>) {
+    fn ensure_probes(
+        &mut self,
+        pod: &Pod,
+        container: &Container,
+        attempt: &Attempt,
+        pod_ip: Option<&str>,
+    ) {
         if self.probes.contains_key(&attempt.id) {
             return;
         }
         let memory = self.memory.entry(container.name.clone()).or_default();
         memory.ready = container.readiness_probe.is_none();
         memory.started = container.startup_probe.is_none();
-        let tasks = glue::spawn_probes(&self.shared, pod, container, &attempt.id, pod_ip, self.probe_tx.clone());
-        self.probes.retain(|id, _| id != &attempt.id);
-        self.probes.insert(attempt.id.clone(), tasks);
+        let probes = glue::spawn_probes(
+            &self.shared,
+            pod,
+            container,
+            &attempt.id,
+            pod_ip,
+            self.probe_tx.clone(),
+            self.event_tx.clone(),
+        );
+        self.probes.insert(attempt.id.clone(), probes);
     }
 
     async fn stop_container(&mut self, pod: &Pod, id: &str, name: &str, grace: i64) {
         let container = pod
             .spec
             .as_ref()
-            .and_then(|s| s.containers.iter().chain(s.init_containers.iter().flatten()).find(|c| c.name == name))
+            .and_then(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+                    .find(|c| c.name == name)
+            })
             .cloned();
         let started = std::time::Instant::now();
-        if let Some(handler) = container.as_ref().and_then(|c| c.lifecycle.as_ref()).and_then(|l| l.pre_stop.as_ref()) {
-            let hook = glue::run_hook(&self.shared, handler, id, container.as_ref().expect("checked above"), None);
+        if let Some(handler) = container
+            .as_ref()
+            .and_then(|c| c.lifecycle.as_ref())
+            .and_then(|l| l.pre_stop.as_ref())
+        {
+            let Some(spec) = container.as_ref() else {
+                return;
+            };
+            let hook = glue::run_hook(&self.shared, handler, pod, id, spec, None);
             match tokio::time::timeout(Duration::from_secs(grace.max(0) as u64), hook).await {
                 Ok(Ok(())) => {}
-                Ok(Err(message)) => self.event(pod, Some(name), true, "FailedPreStopHook", message).await,
+                Ok(Err(message)) => {
+                    self.event(pod, Some(name), true, "FailedPreStopHook", message)
+                        .await
+                }
                 Err(_) => {}
             }
         }
@@ -670,25 +968,49 @@ impl Worker {
         let mut stops = Vec::new();
         for (id, name) in running {
             if let Some(pod) = pod {
-                self.event(pod, Some(&name), false, "Killing", format!("Stopping container {name}")).await;
+                self.event(
+                    pod,
+                    Some(&name),
+                    false,
+                    "Killing",
+                    format!("Stopping container {name}"),
+                )
+                .await;
             }
             let shared = self.shared.clone();
             let pod = pod.cloned();
             stops.push(async move {
                 let container = pod.as_ref().and_then(|p| p.spec.as_ref()).and_then(|s| {
-                    s.containers.iter().chain(s.init_containers.iter().flatten()).find(|c| c.name == name).cloned()
+                    s.containers
+                        .iter()
+                        .chain(s.init_containers.iter().flatten())
+                        .find(|c| c.name == name)
+                        .cloned()
                 });
                 let started = std::time::Instant::now();
                 if let Some(container) = &container {
-                    if let Some(handler) = container.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
-                        let _ = tokio::time::timeout(Duration::from_secs(grace as u64), glue::run_hook(&shared, handler, &id, container, None)).await;
+                    if let Some(handler) = container
+                        .lifecycle
+                        .as_ref()
+                        .and_then(|l| l.pre_stop.as_ref())
+                    {
+                        if let Some(pod) = &pod {
+                            let _ = tokio::time::timeout(
+                                Duration::from_secs(grace as u64),
+                                glue::run_hook(&shared, handler, pod, &id, container, None),
+                            )
+                            .await;
+                        }
                     }
                 }
                 let left = (grace - started.elapsed().as_secs() as i64).max(0);
                 let _ = shared
                     .cri
                     .runtime()
-                    .stop_container(cri::StopContainerRequest { container_id: id, timeout: left })
+                    .stop_container(cri::StopContainerRequest {
+                        container_id: id,
+                        timeout: left,
+                    })
                     .await;
             });
         }
@@ -699,7 +1021,9 @@ impl Worker {
                 .shared
                 .cri
                 .runtime()
-                .stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: sandbox.id.clone() })
+                .stop_pod_sandbox(cri::StopPodSandboxRequest {
+                    pod_sandbox_id: sandbox.id.clone(),
+                })
                 .await;
         }
     }
@@ -710,18 +1034,19 @@ impl Worker {
             let runtime = self.shared.cri.runtime();
             let _ = runtime
                 .clone()
-                .stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: sandbox.id.clone() })
+                .stop_pod_sandbox(cri::StopPodSandboxRequest {
+                    pod_sandbox_id: sandbox.id.clone(),
+                })
                 .await;
             let _ = runtime
                 .clone()
-                .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: sandbox.id.clone() })
+                .remove_pod_sandbox(cri::RemovePodSandboxRequest {
+                    pod_sandbox_id: sandbox.id.clone(),
+                })
                 .await;
         }
-        if let Some(volumes) = self.volumes.take() {
-            glue::teardown_volumes(volumes).await;
-        }
-        let dir: PathBuf = self.shared.options.pod_dir(&self.uid);
-        let _ = std::fs::remove_dir_all(dir);
+        self.volumes = None;
+        glue::teardown_volumes(&self.shared, &self.uid).await;
         self.shared.forget_pod(&self.uid);
     }
 
@@ -730,9 +1055,17 @@ impl Worker {
             Some(s) => self.ips.get(&s.id).cloned().flatten(),
             None => None,
         };
-        let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
+        let host_network = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.host_network)
+            .unwrap_or(false);
         let node_ip = self.shared.options.node_ip.to_string();
-        let pod_ip = if host_network { Some(node_ip.clone()) } else { sandbox_ip };
+        let pod_ip = if host_network {
+            Some(node_ip.clone())
+        } else {
+            sandbox_ip
+        };
         let now = now_time();
         let status = status::compute(
             pod,
@@ -757,7 +1090,11 @@ impl Worker {
         let pods: Api<Pod> = Api::namespaced(self.shared.client.clone(), spec::namespace(pod));
         let patch = json!({"metadata": {"uid": spec::uid(pod)}, "status": status});
         match pods
-            .patch_status(spec::name(pod), &PatchParams::default(), &Patch::Merge(&patch))
+            .patch_status(
+                spec::name(pod),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
             .await
         {
             Ok(_) => self.last_status = Some(status),

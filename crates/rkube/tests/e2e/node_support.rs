@@ -47,7 +47,10 @@ impl Netns {
             .args(["-KILL", "-f", &socket.display().to_string()])
             .status();
         for hierarchy in ["pids", "memory", "cpu", "freezer"] {
-            let root = Path::new("/sys/fs/cgroup").join(hierarchy).join("rkube").join(&self.node);
+            let root = Path::new("/sys/fs/cgroup")
+                .join(hierarchy)
+                .join("rkube")
+                .join(&self.node);
             kill_cgroup(&root);
         }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
@@ -61,11 +64,18 @@ impl Netns {
         for point in points {
             let _ = Command::new("umount").args(["-l", point]).status();
         }
-        for hierarchy in ["pids", "memory", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", "systemd"] {
-            let root = Path::new("/sys/fs/cgroup").join(hierarchy).join("rkube").join(&self.node);
+        for hierarchy in [
+            "pids", "memory", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", "systemd",
+        ] {
+            let root = Path::new("/sys/fs/cgroup")
+                .join(hierarchy)
+                .join("rkube")
+                .join(&self.node);
             remove_cgroups(&root);
         }
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 
@@ -131,7 +141,13 @@ impl Cluster {
         let cluster = Cluster::boot_with_node(dir, extra, netns);
         wait_until("the node is Ready", Duration::from_secs(60), || {
             cluster
-                .kubectl(&["get", "node", &node, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"])
+                .kubectl(&[
+                    "get",
+                    "node",
+                    &node,
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+                ])
                 .stdout
                 == "True"
         });
@@ -140,7 +156,10 @@ impl Cluster {
 
     /// The Node of a cluster started with `start_node`.
     pub fn node_name(&self) -> String {
-        self.netns.as_ref().map(|n| n.node.clone()).unwrap_or_default()
+        self.netns
+            .as_ref()
+            .map(|n| n.node.clone())
+            .unwrap_or_default()
     }
 
     /// A command that runs in the cluster's network namespace (if any).
@@ -148,7 +167,10 @@ impl Cluster {
         match &self.netns {
             Some(netns) => {
                 let mut command = Command::new("nsenter");
-                command.arg(format!("--net=/run/netns/{}", netns.name)).arg("--").arg(program);
+                command
+                    .arg(format!("--net=/run/netns/{}", netns.name))
+                    .arg("--")
+                    .arg(program);
                 command
             }
             None => Command::new(program),
@@ -161,14 +183,23 @@ impl Cluster {
         let mut last = String::new();
         let found = super::support::poll(timeout, || {
             last = self
-                .kubectl(&["get", "pod", "-n", namespace, name, "-o", &format!("jsonpath={path}")])
+                .kubectl(&[
+                    "get",
+                    "pod",
+                    "-n",
+                    namespace,
+                    name,
+                    "-o",
+                    &format!("jsonpath={path}"),
+                ])
                 .stdout;
             last == want
         });
         assert!(
             found,
             "pod {namespace}/{name}: {path} is {last:?}, not {want:?} after {timeout:?}\n{}",
-            self.kubectl(&["get", "pod", "-n", namespace, name, "-o", "yaml"]).stdout
+            self.kubectl(&["get", "pod", "-n", namespace, name, "-o", "yaml"])
+                .stdout
         );
     }
 }
