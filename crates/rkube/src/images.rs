@@ -60,7 +60,7 @@ pub enum ImagesCommand {
 #[derive(Debug, Args)]
 pub struct RuntimeArgs {
     /// The data directory of `rkube server`, whose containerd listens at
-    /// DATA_DIR/containerd/containerd.sock [default: /var/lib/rkube as root,
+    /// DATA_DIR/agent/containerd/containerd.sock [default: /var/lib/rkube as root,
     /// ~/.rkube otherwise].
     #[arg(long, env = "RKUBE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -129,6 +129,7 @@ impl RuntimeArgs {
                 .data_dir
                 .clone()
                 .unwrap_or_else(crate::run::default_data_dir)
+                .join("agent")
                 .join("containerd")
                 .join("containerd.sock"),
         }
@@ -275,7 +276,7 @@ mod tests {
         };
         assert_eq!(
             runtime.socket(),
-            PathBuf::from("/data/containerd/containerd.sock")
+            PathBuf::from("/data/agent/containerd/containerd.sock")
         );
         let runtime = RuntimeArgs {
             data_dir: Some(PathBuf::from("/data")),

@@ -1,7 +1,7 @@
 //! `rkube images`: `busybox` and `build` write image tarballs, `import` loads
-//! them into a containerd the test starts (as `rkube server` would, under
-//! the data directory), `ls` lists them; an image built from a directory
-//! then runs through CRI with its entrypoint and command.
+//! them into a containerd the test starts where `rkube server` runs its own
+//! (DATA_DIR/agent/containerd), `ls` lists them; an image built from a
+//! directory then runs through CRI with its entrypoint and command.
 //!
 //! Needs root and the Debian packages containerd, runc, busybox-static and
 //! containernetworking-plugins; skipped (with a message) without them.
@@ -84,7 +84,7 @@ fn images_are_built_imported_listed_and_run() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().join("data");
     let config = Config {
-        dir: data_dir.join("containerd"),
+        dir: data_dir.join("agent/containerd"),
         sandbox_image: kubelet::images::pause::REFERENCE.to_string(),
         cni_bin_dir: PathBuf::from("/usr/lib/cni"),
         cni_conf_dir: data_dir.join("net.d"),
@@ -185,7 +185,7 @@ fn drive(runtime: &tokio::runtime::Runtime, cri: &Cri, data_dir: &Path) {
     }
     let socket = format!(
         "unix://{}",
-        data_dir.join("containerd/containerd.sock").display()
+        data_dir.join("agent/containerd/containerd.sock").display()
     );
     let ids = images_ok(&["ls", "-q", "--container-runtime-endpoint", &socket]);
     assert_eq!(ids.lines().count(), 2, "{ids}");
@@ -199,7 +199,7 @@ fn drive(runtime: &tokio::runtime::Runtime, cri: &Cri, data_dir: &Path) {
 
     // The built image runs with its entrypoint, command and environment.
     let pause = runtime.block_on(kubelet::images::ensure_pause(
-        &data_dir.join("containerd/containerd.sock"),
+        &data_dir.join("agent/containerd/containerd.sock"),
         data_dir,
     ));
     pause.expect("the pause image imports");
