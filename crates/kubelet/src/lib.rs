@@ -20,6 +20,7 @@ pub mod cri;
 pub mod env;
 mod error;
 pub mod hollow;
+pub mod hooks;
 pub mod images;
 pub mod probes;
 pub mod server;

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod images;
+mod node;
 mod run;
 
 use clap::Parser;

@@ -1,1 +1,0 @@
-//! Container environment: value, configMap/secret refs, fieldRef, resourceFieldRef, envFrom and service variables.
