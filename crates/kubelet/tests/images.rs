@@ -89,6 +89,8 @@ async fn import_list_and_run(
     data_dir: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
     images::ensure_pause(socket, data_dir).await?;
+    // Importing an image already there changes nothing.
+    images::ensure_pause(socket, data_dir).await?;
     let busybox = images::busybox(BUSYBOX)?;
     let imported = images::import_bytes(socket, data_dir, "busybox", &busybox).await?;
     assert_eq!(imported, [BUSYBOX]);

@@ -43,6 +43,9 @@ pub enum Command {
     /// Register fake nodes that keep their leases and run bound pods without
     /// containers (like kubemark/KWOK), against any API server.
     HollowNodes(HollowNodesArgs),
+    /// Build image tarballs, import them into the node's container runtime,
+    /// and list the images it holds (no registry needed).
+    Images(crate::images::ImagesArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod images;
 mod node;
 mod run;
 

@@ -42,10 +42,11 @@ pub fn main(cli: Cli) -> Result<()> {
         )),
         Command::ControllerManager(args) => runtime.block_on(controller_manager(args)),
         Command::HollowNodes(args) => runtime.block_on(hollow_nodes(args)),
+        Command::Images(args) => runtime.block_on(crate::images::run(args)),
     }
 }
 
-fn default_data_dir() -> PathBuf {
+pub(crate) fn default_data_dir() -> PathBuf {
     let is_root = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

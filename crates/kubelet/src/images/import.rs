@@ -9,6 +9,8 @@
 //! image right after. Both OCI image layouts and docker-archive tarballs
 //! (`docker save`) are understood by `ctr`; gzip-compressed ones are
 //! decompressed here first, since containerd 1.6 reads plain tar only.
+//! An import returns once CRI lists the images it brought, so that a pod
+//! started right after finds them.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,12 +20,15 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::pause;
+use crate::cri::{api, Cri};
 
 /// The containerd namespace CRI keeps its images and containers in.
 pub const NAMESPACE: &str = "k8s.io";
 
 /// How long one `ctr images import` may take (large images, slow disks).
 const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long CRI may take to see an image `ctr` imported.
+const LISTED_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a tarball could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,8 @@ pub enum ImportError {
         socket: PathBuf,
         message: String,
     },
+    #[error("{reference} was imported, but the runtime at {socket} does not list it through CRI")]
+    NotListed { reference: String, socket: PathBuf },
     #[error("importing {path} took more than {seconds} s")]
     Timeout { path: PathBuf, seconds: u64 },
 }
@@ -67,14 +74,23 @@ pub struct Imported {
 /// gzip-compressed or not) into the runtime listening on `socket`; returns
 /// the references of the images it held.
 pub async fn import_file(socket: &Path, path: &Path) -> Result<Vec<String>, ImportError> {
-    if is_gzip(path)? {
-        // Decompressed beside the source when possible (same disk), else
-        // in the temporary directory.
-        let parent = path.parent().filter(|dir| is_writable_dir(dir));
-        let plain = decompress(path, parent.unwrap_or(&std::env::temp_dir()))?;
-        return run_ctr(socket, plain.path(), path).await;
-    }
-    run_ctr(socket, path, path).await
+    let references = if is_gzip(path)? {
+        // Decompressed beside the source (same disk, likely room enough),
+        // else in the temporary directory.
+        let beside = path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .and_then(|dir| decompress(path, dir).ok());
+        let plain = match beside {
+            Some(plain) => plain,
+            None => decompress(path, &std::env::temp_dir())?,
+        };
+        run_ctr(socket, plain.path(), path).await?
+    } else {
+        run_ctr(socket, path, path).await?
+    };
+    wait_until_listed(socket, &references).await?;
+    Ok(references)
 }
 
 /// Imports a tarball held in memory: it is written to a temporary file
@@ -192,10 +208,47 @@ fn is_gzip(path: &Path) -> Result<bool, ImportError> {
     Ok(read == 2 && magic == [0x1f, 0x8b])
 }
 
-fn is_writable_dir(dir: &Path) -> bool {
-    std::fs::metadata(dir)
-        .map(|metadata| metadata.is_dir() && !metadata.permissions().readonly())
-        .unwrap_or(false)
+/// Waits until CRI sees every imported reference. containerd's CRI plugin
+/// learns of images through events, a moment after `ctr` returns; a pod
+/// started in that moment would otherwise find its image missing and try
+/// to pull it.
+async fn wait_until_listed(socket: &Path, references: &[String]) -> Result<(), ImportError> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let cri = match Cri::connect(socket).await {
+        Ok(cri) => cri,
+        Err(error) => {
+            tracing::debug!(%error, "cannot ask CRI whether the imported images are listed");
+            return Ok(());
+        }
+    };
+    let deadline = tokio::time::Instant::now() + LISTED_TIMEOUT;
+    for reference in references {
+        loop {
+            let status = cri
+                .images()
+                .image_status(api::ImageStatusRequest {
+                    image: Some(api::ImageSpec {
+                        image: reference.clone(),
+                        ..Default::default()
+                    }),
+                    verbose: false,
+                })
+                .await;
+            if matches!(&status, Ok(response) if response.get_ref().image.is_some()) {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(ImportError::NotListed {
+                    reference: reference.clone(),
+                    socket: socket.to_path_buf(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
 }
 
 /// The gzip file at `path`, decompressed into a temporary file in `dir`

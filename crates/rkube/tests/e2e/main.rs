@@ -15,6 +15,7 @@ mod etcd;
 mod events;
 mod gc;
 mod hollow;
+mod images;
 mod jobs;
 mod leader;
 mod node_lifecycle;
