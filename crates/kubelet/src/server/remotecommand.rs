@@ -220,8 +220,12 @@ pub async fn translate(
 /// Translates one session: opens the SPDY streams the options call for,
 /// then carries client channels to runtime streams and back. Returns when
 /// both sides are done (or [`CLOSE_WAIT`] after the first).
-pub async fn run<S, R>(socket: WebSocketStream<S>, runtime: R, options: &Options, protocol: Protocol)
-where
+pub async fn run<S, R>(
+    socket: WebSocketStream<S>,
+    runtime: R,
+    options: &Options,
+    protocol: Protocol,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
     R: AsyncRead + AsyncWrite,
 {
@@ -256,7 +260,8 @@ where
             match spdy::read_frame(&mut reader).await {
                 Ok(Some(Frame::Data { stream, data, .. })) => {
                     if let Some(channel) = streams.channel(stream) {
-                        if !data.is_empty() && sink.send(channel_message(channel, &data)).await.is_err()
+                        if !data.is_empty()
+                            && sink.send(channel_message(channel, &data)).await.is_err()
                         {
                             return;
                         }
@@ -352,7 +357,8 @@ mod tests {
 
     #[test]
     fn options_read_upstream_kubelet_names() {
-        let options = Options::from_query(Some("command=ls&input=1&output=1&error=1&tty=1")).unwrap();
+        let options =
+            Options::from_query(Some("command=ls&input=1&output=1&error=1&tty=1")).unwrap();
         assert!(options.stdin && options.stdout && options.tty);
         assert!(!options.stderr, "a terminal has no separate stderr");
     }
@@ -429,7 +435,10 @@ mod tests {
         });
         let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
 
-        client.send(channel_message(channel::STDIN, b"hello")).await.unwrap();
+        client
+            .send(channel_message(channel::STDIN, b"hello"))
+            .await
+            .unwrap();
         client
             .send(channel_message(channel::CLOSE, &[channel::STDIN]))
             .await
@@ -484,7 +493,10 @@ mod tests {
             Some(Frame::Ping { id: 2 })
         );
         drop(client);
-        tokio::time::timeout(CLOSE_WAIT * 2, session).await.unwrap().unwrap();
+        tokio::time::timeout(CLOSE_WAIT * 2, session)
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[tokio::test]
@@ -502,11 +514,17 @@ mod tests {
             .await
             .unwrap();
         client
-            .send(channel_message(channel::RESIZE, br#"{"Width":80,"Height":24}"#))
+            .send(channel_message(
+                channel::RESIZE,
+                br#"{"Width":80,"Height":24}"#,
+            ))
             .await
             .unwrap();
         client.close(None).await.unwrap();
-        tokio::time::timeout(CLOSE_WAIT * 2, session).await.unwrap().unwrap();
+        tokio::time::timeout(CLOSE_WAIT * 2, session)
+            .await
+            .unwrap()
+            .unwrap();
         let mut written = Vec::new();
         runtime.read_to_end(&mut written).await.unwrap();
         let mut reader = &written[..];

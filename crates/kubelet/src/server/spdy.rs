@@ -54,17 +54,43 @@ pub mod rst {
 /// A decoded frame. Header blocks are not decoded (see the module doc).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
-    Data { stream: u32, fin: bool, data: Bytes },
-    SynStream { stream: u32, fin: bool },
-    SynReply { stream: u32, fin: bool },
-    RstStream { stream: u32, status: u32 },
+    Data {
+        stream: u32,
+        fin: bool,
+        data: Bytes,
+    },
+    SynStream {
+        stream: u32,
+        fin: bool,
+    },
+    SynReply {
+        stream: u32,
+        fin: bool,
+    },
+    RstStream {
+        stream: u32,
+        status: u32,
+    },
     Settings,
-    Ping { id: u32 },
-    GoAway { last_good_stream: u32, status: u32 },
-    Headers { stream: u32, fin: bool },
-    WindowUpdate { stream: u32, delta: u32 },
+    Ping {
+        id: u32,
+    },
+    GoAway {
+        last_good_stream: u32,
+        status: u32,
+    },
+    Headers {
+        stream: u32,
+        fin: bool,
+    },
+    WindowUpdate {
+        stream: u32,
+        delta: u32,
+    },
     /// A control frame of a type SPDY/3.1 does not define (to be ignored).
-    Unknown { kind: u16 },
+    Unknown {
+        kind: u16,
+    },
 }
 
 /// A malformed frame or a failed read.

@@ -185,14 +185,19 @@ pub async fn dial(url: &str, method: Method, headers: HeaderMap) -> Result<Diale
         .parse()
         .map_err(|e: http::uri::InvalidUri| dial_error(e.to_string()))?;
     if uri.scheme_str() != Some("http") {
-        return Err(dial_error("only http:// streaming URLs are supported".into()));
+        return Err(dial_error(
+            "only http:// streaming URLs are supported".into(),
+        ));
     }
     let authority = uri
         .authority()
         .ok_or_else(|| dial_error("the URL has no host".into()))?
         .clone();
     let port = authority.port_u16().unwrap_or(80);
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let path = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
@@ -216,8 +221,8 @@ pub async fn dial(url: &str, method: Method, headers: HeaderMap) -> Result<Diale
             .parse()
             .map_err(|e: http::uri::InvalidUri| dial_error(e.to_string()))?;
         *request.headers_mut() = headers;
-        let host_header = HeaderValue::from_str(authority.as_str())
-            .map_err(|e| dial_error(e.to_string()))?;
+        let host_header =
+            HeaderValue::from_str(authority.as_str()).map_err(|e| dial_error(e.to_string()))?;
         request.headers_mut().insert(HOST, host_header);
         let response = sender
             .send_request(request)
@@ -351,7 +356,10 @@ mod tests {
         let h = headers(&[
             ("connection", "keep-alive, Upgrade"),
             ("upgrade", "websocket"),
-            ("sec-websocket-protocol", "v5.channel.k8s.io, v4.channel.k8s.io"),
+            (
+                "sec-websocket-protocol",
+                "v5.channel.k8s.io, v4.channel.k8s.io",
+            ),
             ("sec-websocket-protocol", "channel.k8s.io"),
         ]);
         assert_eq!(

@@ -51,9 +51,9 @@ pub fn accept(request: &HeaderMap, protocol: &str) -> Result<HeaderMap, StreamEr
             "unsupported WebSocket version {version:?} (13 is spoken)"
         )));
     }
-    let key = request
-        .get(SEC_WEBSOCKET_KEY)
-        .ok_or_else(|| StreamError::BadRequest("the WebSocket upgrade has no Sec-WebSocket-Key".into()))?;
+    let key = request.get(SEC_WEBSOCKET_KEY).ok_or_else(|| {
+        StreamError::BadRequest("the WebSocket upgrade has no Sec-WebSocket-Key".into())
+    })?;
     let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
         .map_err(|e| StreamError::BadRequest(e.to_string()))?;
     let protocol =
@@ -162,10 +162,7 @@ mod tests {
         );
         request.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         let answer = accept(&request, "v5.channel.k8s.io").unwrap();
-        assert_eq!(
-            answer[SEC_WEBSOCKET_ACCEPT],
-            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
+        assert_eq!(answer[SEC_WEBSOCKET_ACCEPT], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assert_eq!(answer[SEC_WEBSOCKET_PROTOCOL], "v5.channel.k8s.io");
         assert_eq!(answer[UPGRADE], "websocket");
     }
