@@ -4,6 +4,10 @@
 
 pub mod exec;
 pub mod portforward;
+pub mod remotecommand;
+pub mod spdy;
+pub mod upgrade;
+pub mod websocket;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
