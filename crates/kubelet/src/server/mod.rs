@@ -14,8 +14,12 @@
 pub mod exec;
 mod logs;
 pub mod portforward;
+pub mod remotecommand;
+pub mod spdy;
 pub mod stats;
 pub mod tls;
+pub mod upgrade;
+pub mod websocket;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
