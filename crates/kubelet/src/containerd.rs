@@ -111,6 +111,10 @@ impl Config {
     pub fn render(&self) -> String {
         let dir = self.dir.display();
         let systemd = self.cgroup_driver == CgroupDriver::Systemd;
+        // Without CAP_SYS_RESOURCE (some VMs and containers) runc cannot give
+        // a sandbox the negative oom_score_adj CRI asks for (-998) and every
+        // sandbox fails; containerd then keeps scores at or above its own.
+        let restrict_oom = !has_sys_resource();
         format!(
             r#"# Written by rkube at every start; edits are lost.
 version = 2
@@ -135,6 +139,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  restrict_oom_score_adj = {restrict_oom}
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{cni_bin}"
     conf_dir = "{cni_conf}"
@@ -153,6 +158,18 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             cni_conf = self.cni_conf_dir.display(),
         )
     }
+}
+
+/// Whether this process holds CAP_SYS_RESOURCE (bit 24 of CapEff), which
+/// lowering an oom_score_adj needs.
+fn has_sys_resource() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("CapEff:"))?;
+            u64::from_str_radix(line.trim_start_matches("CapEff:").trim(), 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << 24) != 0)
 }
 
 fn on_path(program: &str) -> bool {

@@ -7,10 +7,16 @@
 //! `<data-dir>/images/` at start) and rkube's own sandbox image.
 
 mod busybox;
+pub mod import;
+mod list;
 pub mod oci;
 pub mod pause;
 
 pub use busybox::{busybox, busybox_from, BUSYBOX};
+pub use import::{ensure_pause, import_bytes, import_dir, import_file, ImportError, Imported};
+pub use list::{
+    human_size, images, list, node_images, rows, table, ListedImage, NODE_STATUS_MAX_IMAGES,
+};
 
 use std::path::PathBuf;
 
