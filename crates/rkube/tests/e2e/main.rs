@@ -15,6 +15,7 @@ mod events;
 mod gc;
 mod hollow;
 mod jobs;
+mod kubelet_server;
 mod leader;
 mod node_lifecycle;
 mod objects;
