@@ -105,9 +105,14 @@ async fn start_container(
 }
 
 /// Starts containerd in `dir`, the pod's sandbox and containers (`c` prints
-/// two lines and sleeps, `f` prints one line, then another a second later),
-/// and the kubelet server with the cluster's CA.
-async fn start_node(dir: &Path, tls: &Path) -> Result<Node, Box<dyn std::error::Error>> {
+/// two lines and sleeps, `f` prints one line, then another a second later,
+/// `h` serves HTTP on 127.0.0.1:`http_port`), and the kubelet server with
+/// the cluster's CA.
+async fn start_node(
+    dir: &Path,
+    tls: &Path,
+    http_port: u16,
+) -> Result<Node, Box<dyn std::error::Error>> {
     let config = Config {
         dir: dir.join("containerd"),
         sandbox_image: images::pause::REFERENCE.to_string(),
@@ -184,6 +189,15 @@ async fn start_node(dir: &Path, tls: &Path) -> Result<Node, Box<dyn std::error::
         "echo a; sleep 1; echo b",
     )
     .await?;
+    // A web server in the pod (on the host's network) for port-forward.
+    start_container(
+        &cri,
+        &sandbox,
+        &sandbox_config,
+        "h",
+        &format!("mkdir -p /www && echo hello-pf > /www/index.html && exec httpd -f -p 127.0.0.1:{http_port} -h /www"),
+    )
+    .await?;
     let ca_cert = std::fs::read_to_string(tls.join("ca.crt"))?;
     let ca_key = std::fs::read_to_string(tls.join("ca.key"))?;
     let serving =
@@ -240,15 +254,20 @@ fn kubectl_logs_and_exec_reach_the_kubelet() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let node_dir = tempfile::tempdir().expect("temp dir");
     let tls = cluster.dir.path().join("tls");
+    let http_port = free_port();
     let node = runtime
         .block_on(async {
-            tokio::time::timeout(Duration::from_secs(120), start_node(node_dir.path(), &tls)).await
+            tokio::time::timeout(
+                Duration::from_secs(120),
+                start_node(node_dir.path(), &tls, http_port),
+            )
+            .await
         })
         .expect("the node did not start in time")
         .expect("starting the node");
     let port = node.server.port();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drive(&cluster, port);
+        drive(&cluster, port, http_port);
     }));
     let Node {
         containerd,
@@ -264,7 +283,62 @@ fn kubectl_logs_and_exec_reach_the_kubelet() {
     }
 }
 
-fn drive(cluster: &Cluster, port: u16) {
+/// A loopback port free at the time of asking.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// `kubectl port-forward` to the pod's web server, and one HTTP GET through it.
+fn port_forward(cluster: &Cluster, http_port: u16) -> String {
+    use std::io::{BufRead, Read, Write};
+    let local = free_port();
+    let mut child = cluster
+        .kubectl_command(&[
+            "port-forward",
+            &format!("pod/{POD}"),
+            &format!("{local}:{http_port}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kubectl port-forward");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map(|line| line.contains("Forwarding from"));
+    let mut answer = String::new();
+    if ready == Ok(true) {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", local)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+            let _ = stream.write_all(b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n");
+            let _ = stream.read_to_string(&mut answer);
+        }
+    }
+    let _ = child.kill();
+    if !answer.contains("200 OK") {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        answer = format!("ready: {ready:?}; answer: {answer:?}; kubectl: {stderr}");
+    }
+    let _ = child.wait();
+    answer
+}
+
+fn drive(cluster: &Cluster, port: u16, http_port: u16) {
     cluster.ok_stdin(
         &["create", "-f", "-"],
         &format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: {NODE}\n"),
@@ -283,7 +357,7 @@ fn drive(cluster: &Cluster, port: u16) {
     cluster.ok_stdin(
         &["create", "-f", "-"],
         &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {POD}\n  namespace: default\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: c\n    image: {BUSYBOX}\n  - name: f\n    image: {BUSYBOX}\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {POD}\n  namespace: default\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: c\n    image: {BUSYBOX}\n  - name: f\n    image: {BUSYBOX}\n  - name: h\n    image: {BUSYBOX}\n"
         ),
     );
 
@@ -310,7 +384,7 @@ fn drive(cluster: &Cluster, port: u16) {
     assert!(!raw.success);
     assert!(
         raw.stderr
-            .contains("a container name must be specified for pod web, choose one of: [c f]"),
+            .contains("a container name must be specified for pod web, choose one of: [c f h]"),
         "{}",
         raw.stderr
     );
@@ -345,6 +419,19 @@ fn drive(cluster: &Cluster, port: u16) {
     ]);
     let err = cluster.fails(&["exec", "--as=alice", POD, "-c", "c", "--", "true"]);
     assert!(err.contains("pods/exec"), "{err}");
+
+    // Port-forward (kubectl wants a Running pod, which no agent reports here).
+    cluster.ok(&[
+        "patch",
+        "pod",
+        POD,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status": {"phase": "Running"}}"#,
+    ]);
+    let answer = port_forward(cluster, http_port);
+    assert!(answer.contains("hello-pf"), "{answer}");
 
     // A pod not yet scheduled has no logs: nothing, no error.
     cluster.ok_stdin(
