@@ -22,6 +22,7 @@ pub mod job;
 pub mod leader;
 pub mod namespace;
 pub mod node_lifecycle;
+pub mod nodeipam;
 mod patch;
 mod queue;
 pub mod replicaset;
@@ -49,6 +50,9 @@ pub struct Config {
     /// The node lifecycle controller's `--node-monitor-grace-period`
     /// (None: upstream's 40 s).
     pub node_monitor_grace_period: Option<std::time::Duration>,
+    /// The node IPAM controller's `--cluster-cidr` and `--node-cidr-mask-size`
+    /// (upstream's `--allocate-node-cidrs`); None: it does not run.
+    pub node_ipam: Option<nodeipam::Config>,
 }
 
 /// Runs every controller until `shutdown` completes. With leader election,
@@ -105,6 +109,12 @@ async fn run_controllers(client: Client, config: Config) -> Result<(), Error> {
         result = disruption::run(client.clone(), informers.clone()) => result,
         result = resourcequota::run(client.clone(), informers.clone()) => result,
         result = Box::pin(node_lifecycle::run_with(client.clone(), informers.clone(), node_lifecycle_options)) => result,
+        result = async {
+            match config.node_ipam {
+                Some(node_ipam) => nodeipam::run(client.clone(), informers.clone(), node_ipam).await,
+                None => std::future::pending().await,
+            }
+        } => result,
     }
 }
 

@@ -140,6 +140,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   stream_server_port = "0"
   enable_selinux = false
   restrict_oom_score_adj = {restrict_oom}
+  # Pod network namespaces under the state directory, so that everything
+  # of this node lives under its data directory.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{cni_bin}"
     conf_dir = "{cni_conf}"

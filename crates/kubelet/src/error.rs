@@ -11,6 +11,13 @@ pub enum Error {
     Infer(#[from] kube::config::InferConfigError),
     #[error("encoding a request: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error(transparent)]
+    Runtime(crate::cri::CriError),
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {

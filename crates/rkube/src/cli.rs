@@ -79,8 +79,41 @@ pub struct ControlPlaneArgs {
     /// before the node lifecycle controller marks it Unknown (`rkube server`).
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
+    /// The pod IP range each node's podCIDR is cut from by the node IPAM
+    /// controller (empty: podCIDRs are not assigned).
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// The prefix length of each node's podCIDR [default: 24 for IPv4, 64 for IPv6].
+    #[arg(long)]
+    pub node_cidr_mask_size: Option<u8>,
     #[command(flatten)]
     pub leader_election: LeaderElectionArgs,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
+}
+
+/// The kubelet `rkube server` runs for its own machine (and `rkube agent`).
+#[derive(Debug, Args, Clone)]
+pub struct KubeletArgs {
+    /// Do not run a kubelet next to the control plane (`rkube server` only).
+    #[arg(long)]
+    pub disable_agent: bool,
+    /// The Node's name [default: the host name].
+    #[arg(long, env = "RKUBE_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// The Node's InternalIP, where the API server reaches the kubelet
+    /// [default: the address of the interface of the default route].
+    #[arg(long)]
+    pub node_ip: Option<IpAddr>,
+    /// A running CRI runtime's unix socket; without it rkube runs its own containerd.
+    #[arg(long)]
+    pub container_runtime_endpoint: Option<PathBuf>,
+    /// The kubelet's HTTPS port (0 picks a free one).
+    #[arg(long, default_value_t = 10250)]
+    pub kubelet_port: u16,
+    /// Pods this node accepts (`status.capacity.pods`).
+    #[arg(long, default_value_t = 110)]
+    pub max_pods: u32,
 }
 
 /// Leader election of a control-plane component (upstream's flags).
@@ -123,9 +156,17 @@ pub struct ControllerManagerArgs {
     /// before it is marked Unknown.
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
+    /// The pod IP range each node's podCIDR is cut from by the node IPAM
+    /// controller (empty: podCIDRs are not assigned).
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// The prefix length of each node's podCIDR [default: 24 for IPv4, 64 for IPv6].
+    #[arg(long)]
+    pub node_cidr_mask_size: Option<u8>,
     #[command(flatten)]
     pub leader_election: LeaderElectionArgs,
 }
+
 
 /// A Go-style duration: `40s`, `500ms`, `1m30s`, `2h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -111,6 +111,10 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         "kube-controller-manager",
         elect,
     ))?;
+    let node_ipam =
+        controllers::nodeipam::Config::new(&args.cluster_cidr, args.node_cidr_mask_size)?
+            .map(|c| c.with_service_cidr(&args.service_cidr))
+            .transpose()?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -157,6 +161,7 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             leader_election: election(&args.leader_election, "kube-controller-manager", elect)
                 .map(|e| with_identity(e, &identity)),
             node_monitor_grace_period: Some(args.node_monitor_grace_period),
+            node_ipam,
         };
         let stop = stop.clone();
         let fatal = fatal_tx.clone();
@@ -200,6 +205,27 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
             }
         })
     });
+    // The kubelet for this machine, as k3s runs one beside its server. It
+    // starts once the API server serves (below); if it cannot start, the
+    // server stops with its error, as k3s does.
+    let node: Arc<tokio::sync::Mutex<Option<crate::node::Node>>> = Arc::default();
+    if components == Components::All && !args.kubelet.disable_agent {
+        let kubelet = args.kubelet.clone();
+        let data_dir = data_dir.clone();
+        let kubeconfig = server.kubeconfig_path().to_path_buf();
+        let fatal = fatal_tx.clone();
+        let slot = node.clone();
+        tokio::spawn(async move {
+            match crate::node::start(&kubelet, &data_dir, &kubeconfig).await {
+                Ok(started) => *slot.lock().await = Some(started),
+                Err(error) => {
+                    let _ = fatal.send(error.context(
+                        "starting this machine's kubelet (--disable-agent runs the control plane alone)",
+                    ));
+                }
+            }
+        });
+    }
     drop(fatal_tx);
     let failure = Arc::new(std::sync::Mutex::new(None));
     let failed = failure.clone();
@@ -215,6 +241,9 @@ async fn control_plane(args: ControlPlaneArgs, components: Components) -> Result
         }
         if let Some(hollow) = hollow {
             hollow.abort();
+        }
+        if let Some(node) = node.lock().await.take() {
+            node.stop().await;
         }
         // The scheduler and the controllers stop first (releasing their
         // leases while the API server still serves), so that their watches
@@ -405,6 +434,10 @@ async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
         root_ca_pem,
         leader_election: election(&args.leader_election, "kube-controller-manager", true),
         node_monitor_grace_period: Some(args.node_monitor_grace_period),
+        node_ipam: controllers::nodeipam::Config::new(
+            &args.cluster_cidr,
+            args.node_cidr_mask_size,
+        )?,
     };
     check_election(&config.leader_election)?;
     if let Some(e) = &config.leader_election {

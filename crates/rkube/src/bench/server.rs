@@ -47,6 +47,8 @@ impl ServerProcess {
             .arg(data_dir.path())
             .args(["--bind-address", "127.0.0.1", "--secure-port", "0"])
             .args(extra_args)
+            // The control-plane benchmarks measure no kubelet.
+            .args((command == "server").then_some("--disable-agent"))
             .env("RKUBE_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -26,6 +26,7 @@ impl Drop for Process {
 fn start(args: &[&str], marker: &str) -> (Process, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rkube"))
         .args(args)
+        .args((args.first() == Some(&"server")).then_some("--disable-agent"))
         .env("RKUBE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -268,6 +269,7 @@ fn spawn(args: &[&str]) -> Process {
     Process(
         Command::new(env!("CARGO_BIN_EXE_rkube"))
             .args(args)
+            .args((args.first() == Some(&"server")).then_some("--disable-agent"))
             .env("RKUBE_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

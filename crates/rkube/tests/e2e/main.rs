@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `rkube` binary driven by the real kubectl.
 
+mod node_support;
 mod support;
 
 mod admission;
@@ -18,10 +19,12 @@ mod jobs;
 mod kubelet_server;
 mod leader;
 mod node_lifecycle;
+mod nodeipam;
 mod objects;
 mod openapi;
 mod patching;
 mod persistence;
+mod pods;
 mod printing;
 mod python;
 mod rbac_escalation;

@@ -18,6 +18,10 @@ pub struct Cluster {
     pub port: u16,
     child: Option<Child>,
     extra_args: Vec<String>,
+    /// Whether the server runs its kubelet (off unless a test asks for a node).
+    agent: bool,
+    /// The network namespace the server (and its pods) run in, for node tests.
+    pub(crate) netns: Option<super::node_support::Netns>,
 }
 
 impl Cluster {
@@ -34,13 +38,34 @@ impl Cluster {
             port: 0,
             child: None,
             extra_args: args.iter().map(ToString::to_string).collect(),
+            agent: false,
+            netns: None,
+        };
+        cluster.boot(0);
+        cluster
+    }
+
+    /// A cluster whose server runs its kubelet in `netns` (see node_support).
+    pub fn boot_with_node(
+        dir: tempfile::TempDir,
+        args: Vec<String>,
+        netns: super::node_support::Netns,
+    ) -> Cluster {
+        let mut cluster = Cluster {
+            dir,
+            port: 0,
+            child: None,
+            extra_args: args,
+            agent: true,
+            netns: Some(netns),
         };
         cluster.boot(0);
         cluster
     }
 
     fn boot(&mut self, port: u16) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        let mut child = self
+            .in_netns(env!("CARGO_BIN_EXE_rkube"))
             .arg("server")
             .arg("--data-dir")
             .arg(self.dir.path())
@@ -51,6 +76,7 @@ impl Cluster {
                 &port.to_string(),
             ])
             .args(&self.extra_args)
+            .args((!self.agent).then_some("--disable-agent"))
             .env("RKUBE_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -118,7 +144,7 @@ impl Cluster {
     }
 
     pub fn kubectl_command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("kubectl");
+        let mut command = self.in_netns("kubectl");
         command
             .args(args)
             .env("KUBECONFIG", self.kubeconfig())
@@ -229,6 +255,9 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.kill();
+        if let Some(netns) = self.netns.take() {
+            netns.clean_up(self.dir.path());
+        }
     }
 }
 
@@ -288,15 +317,22 @@ pub fn run(command: &mut Command, stdin: Option<&str>, timeout: Duration) -> Run
 
 /// Polls `check` until it returns true, failing the test after `timeout`.
 #[track_caller]
-pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, check: impl FnMut() -> bool) {
+    if !poll(timeout, check) {
+        panic!("timed out after {timeout:?} waiting for {what}");
+    }
+}
+
+/// Calls `check` every 100 ms until it holds (true) or `timeout` passes (false).
+pub fn poll(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if check() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("timed out after {timeout:?} waiting for {what}");
+    false
 }
 
 /// The path of a test fixture.
@@ -347,7 +383,7 @@ impl Http<'_> {
     ) -> (u16, String) {
         let tls = self.cluster.dir.path().join("tls");
         let url = format!("https://127.0.0.1:{}{path}", self.cluster.port);
-        let mut command = Command::new("curl");
+        let mut command = self.cluster.in_netns("curl");
         command
             .args([
                 "-s",
