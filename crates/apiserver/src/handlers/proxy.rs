@@ -511,7 +511,7 @@ pub async fn stream(
             .map(|(_, v)| v.as_str())
             .collect();
         if !ports.is_empty() {
-            params.push(("port", ports.join(",")));
+            params.push(("ports", ports.join(",")));
         }
     }
     let node = pod

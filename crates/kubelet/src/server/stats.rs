@@ -441,7 +441,9 @@ pub fn resource_metrics(snapshot: &Snapshot) -> String {
         node.memory_working_set,
         ms(node.timestamp)
     );
-    let mut pods: BTreeMap<(&str, &str), (Option<u64>, Option<u64>, i64)> = BTreeMap::new();
+    // Per pod: cpu core-nanoseconds, working set bytes, latest reading.
+    type PodTotals = (Option<u64>, Option<u64>, i64);
+    let mut pods: BTreeMap<(&str, &str), PodTotals> = BTreeMap::new();
     for c in containers {
         let entry = pods.entry((&c.namespace, &c.pod)).or_default();
         entry.0 = sum([entry.0, c.cpu_core_nanoseconds].into_iter());
