@@ -1,6 +1,7 @@
-//! The cluster's certificates: a CA made on first start, the serving certificate and
-//! the admin client certificate it signs, the admin kubeconfig that uses them, and
-//! the key that signs service account tokens.
+//! The cluster's certificates: a CA made on first start, the serving certificate,
+//! the admin client certificate and the API server's client certificate for
+//! kubelets it signs, the admin kubeconfig that uses them, and the key that
+//! signs service account tokens.
 //!
 //! Everything is written under `<data-dir>/tls/` and reused on later starts, so
 //! kubeconfigs handed out stay valid across restarts.
@@ -37,6 +38,11 @@ pub struct Pki {
     pub serving_key_pem: String,
     pub admin_cert_pem: String,
     pub admin_key_pem: String,
+    /// What the API server presents to kubelets (`apiserver-kubelet-client`,
+    /// as kubeadm names it: CN `kube-apiserver-kubelet-client`, O
+    /// `system:masters`).
+    pub kubelet_client_cert_pem: String,
+    pub kubelet_client_key_pem: String,
     /// The key that signs service account tokens (ECDSA P-256, PKCS#8).
     pub service_account_key_pem: String,
     pub dir: PathBuf,
@@ -45,6 +51,8 @@ pub struct Pki {
 /// The user and groups of the admin certificate, as kubeadm and k3s name them.
 pub const ADMIN_USER: &str = "system:admin";
 pub const ADMIN_GROUP: &str = "system:masters";
+/// The user of the API server's client certificate for kubelets.
+pub const KUBELET_CLIENT_USER: &str = "kube-apiserver-kubelet-client";
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CertError + '_ {
     move |source| CertError::Io {
@@ -99,7 +107,14 @@ pub fn load_or_create(data_dir: &Path, extra_sans: &[String]) -> Result<Pki, Cer
         write(&ca_key_path, &key.serialize_pem(), true)?;
         write(&ca_cert_path, &cert.pem(), false)?;
         // A new CA invalidates whatever it signed before.
-        for stale in ["serving.crt", "serving.key", "admin.crt", "admin.key"] {
+        for stale in [
+            "serving.crt",
+            "serving.key",
+            "admin.crt",
+            "admin.key",
+            "apiserver-kubelet-client.crt",
+            "apiserver-kubelet-client.key",
+        ] {
             let _ = std::fs::remove_file(dir.join(stale));
         }
     }
@@ -150,6 +165,15 @@ pub fn load_or_create(data_dir: &Path, extra_sans: &[String]) -> Result<Pki, Cer
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         Ok(())
     })?;
+    let (kubelet_client_cert_pem, kubelet_client_key_pem) =
+        leaf(&dir, "apiserver-kubelet-client", &issuer, |params| {
+            let mut name = DistinguishedName::new();
+            name.push(DnType::CommonName, KUBELET_CLIENT_USER);
+            name.push(DnType::OrganizationName, ADMIN_GROUP);
+            params.distinguished_name = name;
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            Ok(())
+        })?;
     let service_account_key_pem = service_account_key(&dir)?;
     Ok(Pki {
         ca_cert_pem,
@@ -157,6 +181,8 @@ pub fn load_or_create(data_dir: &Path, extra_sans: &[String]) -> Result<Pki, Cer
         serving_key_pem,
         admin_cert_pem,
         admin_key_pem,
+        kubelet_client_cert_pem,
+        kubelet_client_key_pem,
         service_account_key_pem,
         dir,
     })
@@ -259,6 +285,10 @@ mod tests {
         let second = load_or_create(dir.path(), &[]).unwrap();
         assert_eq!(first.ca_cert_pem, second.ca_cert_pem);
         assert_eq!(first.admin_cert_pem, second.admin_cert_pem);
+        assert_eq!(
+            first.kubelet_client_cert_pem,
+            second.kubelet_client_cert_pem
+        );
         assert_eq!(
             first.service_account_key_pem,
             second.service_account_key_pem

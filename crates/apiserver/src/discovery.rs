@@ -227,15 +227,20 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
             list.push(entry);
         }
         for op in operations(r) {
-            list.push(json!({
+            let mut entry = json!({
                 "name": format!("{}/{}", r.plural, op.subresource),
                 "singularName": "",
                 "namespaced": r.namespaced,
-                "group": op.group,
-                "version": op.version,
                 "kind": op.kind,
                 "verbs": op.verbs,
-            }));
+            });
+            // Upstream names the group and version only when they differ
+            // from the resource's.
+            if op.group != r.group || op.version != r.version {
+                entry["group"] = json!(op.group);
+                entry["version"] = json!(op.version);
+            }
+            list.push(entry);
         }
     }
     if list.is_empty() {
@@ -264,7 +269,8 @@ pub struct Operation {
     pub verbs: &'static [&'static str],
 }
 
-/// The operation subresources of a resource: `pods/eviction` (kubectl drain
+/// The operation subresources of a resource: the pods' `attach`, `binding`,
+/// `exec`, `log` and `portforward`, `pods/eviction` (kubectl drain
 /// looks for it to evict within disruption budgets rather than delete) and
 /// `serviceaccounts/token` (TokenRequest, `kubectl create token`).
 pub fn operations(r: &ResourceInfo) -> Vec<Operation> {
@@ -272,13 +278,50 @@ pub fn operations(r: &ResourceInfo) -> Vec<Operation> {
         return Vec::new();
     }
     match r.plural {
-        "pods" => vec![Operation {
-            subresource: "eviction",
-            group: "policy",
-            version: "v1",
-            kind: "Eviction",
-            verbs: &["create"],
-        }],
+        "pods" => vec![
+            Operation {
+                subresource: "attach",
+                group: "",
+                version: "v1",
+                kind: "PodAttachOptions",
+                verbs: &["create", "get"],
+            },
+            Operation {
+                subresource: "binding",
+                group: "",
+                version: "v1",
+                kind: "Binding",
+                verbs: &["create"],
+            },
+            Operation {
+                subresource: "eviction",
+                group: "policy",
+                version: "v1",
+                kind: "Eviction",
+                verbs: &["create"],
+            },
+            Operation {
+                subresource: "exec",
+                group: "",
+                version: "v1",
+                kind: "PodExecOptions",
+                verbs: &["create", "get"],
+            },
+            Operation {
+                subresource: "log",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+                verbs: &["get"],
+            },
+            Operation {
+                subresource: "portforward",
+                group: "",
+                version: "v1",
+                kind: "PodPortForwardOptions",
+                verbs: &["create", "get"],
+            },
+        ],
         "serviceaccounts" => vec![Operation {
             subresource: "token",
             group: "authentication.k8s.io",

@@ -6,6 +6,7 @@ mod apply;
 mod delete;
 mod metadata;
 mod pods;
+pub mod proxy;
 mod read;
 mod scale;
 mod table;
@@ -169,7 +170,7 @@ pub async fn handle(
     match (ctx.info.verb, ctx.info.subresource.as_str()) {
         (Verb::Create, "binding") if core_pods => return pods::bind(&ctx, body).await,
         (Verb::Create, "eviction") if core_pods => return pods::evict(&ctx, body).await,
-        (Verb::Get, "log") if core_pods => return pods::log(&ctx).await,
+        (Verb::Get, "log") if core_pods => return proxy::log(&ctx).await,
         (Verb::Create, "token")
             if resource.group.is_empty() && resource.plural == "serviceaccounts" =>
         {

@@ -204,6 +204,16 @@ fn resource_route(
         Method::DELETE => Verb::DeleteCollection,
         _ => return Route::NotFound,
     };
+    // A WebSocket exec, attach or port-forward starts with a GET but creates
+    // a session: it needs `create`, as SPDY's POST does (upstream's
+    // AuthorizePodWebsocketUpgradeCreatePermission).
+    if info.verb == Verb::Get
+        && info.group.is_empty()
+        && info.resource == "pods"
+        && matches!(info.subresource.as_str(), "exec" | "attach" | "portforward")
+    {
+        info.verb = Verb::Create;
+    }
     Route::Resource(info)
 }
 
@@ -297,6 +307,18 @@ mod tests {
             "/api/v1/nodes/n1",
             "",
             (Verb::Get, "", "", "nodes", "n1", ""),
+        );
+        check(
+            Method::GET,
+            "/api/v1/namespaces/n/pods/p/exec",
+            "command=sh",
+            (Verb::Create, "", "n", "pods", "p", "exec"),
+        );
+        check(
+            Method::GET,
+            "/api/v1/namespaces/n/pods/p/log",
+            "",
+            (Verb::Get, "", "n", "pods", "p", "log"),
         );
     }
 

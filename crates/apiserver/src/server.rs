@@ -86,6 +86,8 @@ pub struct State {
     pub cache: Arc<Cache>,
     pub config: Config,
     pub auth: crate::auth::Auth,
+    /// How pods/log, exec, attach and port-forward reach kubelets.
+    pub kubelet: crate::handlers::proxy::KubeletClient,
 }
 
 /// A started server: listening, with a filled cache, not yet serving.
@@ -106,6 +108,7 @@ impl Server {
         let auth = crate::auth::Auth::new(config.auth.clone(), &pki.service_account_key_pem)
             .map_err(|_| CertError::Pem(pki.dir.join("service-account.key")))?;
         let tls = tokio_rustls::TlsAcceptor::from(tls::server_config(&pki)?);
+        let kubelet = crate::handlers::proxy::KubeletClient::new(&pki)?;
         let address = SocketAddr::new(config.bind_address, config.secure_port);
         let listener = TcpListener::bind(address)
             .await
@@ -128,6 +131,7 @@ impl Server {
             cache,
             config,
             auth,
+            kubelet,
         });
         crate::bootstrap::ensure(&state).await?;
         ready_rx.await.map_err(|_| ServerError::CacheNotReady)?;
@@ -295,6 +299,13 @@ async fn dispatch(
     }
     if let Some(response) = discovery::serve(&route, &parts.headers, &query).await {
         return response;
+    }
+    // Upgrading subresources need the whole request (its upgrade).
+    if let Route::Resource(info) = &route {
+        if crate::handlers::proxy::streams(info) {
+            let request = Request::from_parts(parts, body);
+            return crate::handlers::proxy::stream(&state, info.clone(), request).await;
+        }
     }
     let format = negotiate(&parts.headers)?;
     match route {

@@ -1,6 +1,7 @@
 //! The pod subresources schedulers, kubectl and controllers use:
 //! `pods/binding` (assign a node), `pods/eviction` (delete within the pod's
-//! disruption budget) and `pods/log` (served by the node's kubelet).
+//! disruption budget); `pods/log` and the streaming subresources are proxied
+//! to the node's kubelet by `proxy.rs`.
 
 use http::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -242,55 +243,4 @@ fn budget_selects(budget: &Value, labels: &serde_json::Map<String, Value>) -> bo
     api::selector::LabelSelector::from_api(selector)
         .map(|s| s.matches(Some(labels)))
         .unwrap_or(false)
-}
-
-/// `GET pods/NAME/log`: the checks upstream makes before asking the kubelet.
-/// rkube has no kubelet to ask yet, so a pod with a node gets 503.
-pub async fn log(ctx: &Context) -> Result<Response<Body>> {
-    let (pod, _) = current(ctx, &ctx.key(&ctx.info.name)).await?;
-    let name = &ctx.info.name;
-    let containers: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|c| {
-            c.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default();
-    let all: Vec<&str> = ["/spec/initContainers", "/spec/ephemeralContainers"]
-        .iter()
-        .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .chain(containers.iter().copied())
-        .collect();
-    match ctx.query.get("container").map(String::as_str) {
-        None | Some("") if containers.len() > 1 => {
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {name}, choose one of: [{}]",
-                containers.join(" ")
-            )))
-        }
-        Some(container) if !container.is_empty() && !all.contains(&container) => {
-            return Err(ApiError::bad_request(format!(
-                "container {container} is not valid for pod {name}"
-            )))
-        }
-        _ => {}
-    }
-    let node = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if node.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "pod {name} does not have a host assigned"
-        )));
-    }
-    Err(ApiError::ServiceUnavailable {
-        message: format!(
-            "the logs of pod {name} are served by the kubelet of node {node}, which this server cannot reach"
-        ),
-    })
 }

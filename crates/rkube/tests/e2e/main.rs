@@ -17,6 +17,7 @@ mod gc;
 mod hollow;
 mod images;
 mod jobs;
+mod kubelet_server;
 mod leader;
 mod node_lifecycle;
 mod nodeipam;
