@@ -15,6 +15,7 @@ use crate::cli::KubeletArgs;
 /// A running node: the kubelet's tasks and, if rkube started it, containerd.
 pub struct Node {
     agent: kubelet::agent::Agent,
+    server: kubelet::server::Server,
     containerd: Option<Containerd>,
 }
 
@@ -24,6 +25,7 @@ impl Node {
     /// next start.
     pub async fn stop(self) {
         drop(self.agent);
+        drop(self.server);
         if let Some(containerd) = self.containerd {
             containerd.stop().await;
         }
@@ -174,11 +176,40 @@ pub async fn start(
         max_pods: args.max_pods,
         cni,
     };
-    let mut agent = kubelet::agent::Agent::start(client, cri, options)
+    let mut agent = kubelet::agent::Agent::start(client, cri.clone(), options)
         .await
         .context("starting the kubelet")?;
+    // The kubelet's HTTPS endpoint (logs, exec, attach, port-forward, stats),
+    // its certificate signed by the cluster CA when this machine holds it.
+    let shared = agent.shared();
+    let tls = data_dir.join("tls");
+    let ca_cert = std::fs::read_to_string(tls.join("ca.crt"))
+        .with_context(|| format!("reading {}", tls.join("ca.crt").display()))?;
+    let ca_key = std::fs::read_to_string(tls.join("ca.key")).ok();
+    let serving = kubelet::server::serving_certificate(
+        &shared.node_name(),
+        &[node_ip],
+        ca_key.as_deref().map(|key| (ca_cert.as_str(), key)),
+    )
+    .context("the kubelet's serving certificate")?;
+    let pods = shared.clone();
+    let server = kubelet::server::Server::start(kubelet::server::Config {
+        address: std::net::SocketAddr::new(node_ip, args.kubelet_port),
+        node_name: shared.node_name(),
+        serving,
+        client_ca_pem: ca_cert,
+        cri,
+        pods: std::sync::Arc::new(move || pods.pods()),
+    })
+    .await
+    .context("starting the kubelet server")?;
+    shared.set_kubelet_port(server.port());
     agent.run().await.context("registering the node")?;
-    Ok(Node { agent, containerd })
+    Ok(Node {
+        agent,
+        server,
+        containerd,
+    })
 }
 
 /// The cgroup directory of this node's pods under /rkube: the node name, so

@@ -88,6 +88,10 @@ impl Shared {
         self.kubelet_port.load(Ordering::Relaxed)
     }
 
+    pub fn node_name(&self) -> String {
+        self.options.node_name.clone()
+    }
+
     pub fn set_kubelet_port(&self, port: u16) {
         self.kubelet_port.store(port, Ordering::Relaxed);
     }

@@ -268,11 +268,15 @@ pub async fn run<S, R>(
                     }
                 }
                 // The runtime's pings carry even ids; ours would be odd
-                // (and are never sent).
+                // (and are never sent). The answer is skipped while stdin
+                // is being written: waiting for it could deadlock against
+                // a process that writes as much as it reads (an unanswered
+                // ping only holds up the runtime's next one).
                 Ok(Some(Frame::Ping { id })) if id % 2 == 0 => {
-                    let mut writer = writer.lock().await;
-                    let _ = writer.write_all(&spdy::ping(id)).await;
-                    let _ = writer.flush().await;
+                    if let Ok(mut writer) = writer.try_lock() {
+                        let _ = writer.write_all(&spdy::ping(id)).await;
+                        let _ = writer.flush().await;
+                    }
                 }
                 Ok(Some(Frame::GoAway { .. })) | Ok(None) => break,
                 Ok(Some(_)) => {}

@@ -103,14 +103,7 @@ impl StreamError {
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
             },
             StreamError::Dial { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
-            StreamError::Refused { status, .. } => (
-                *status,
-                if status.is_client_error() {
-                    "BadRequest"
-                } else {
-                    "InternalError"
-                },
-            ),
+            StreamError::Refused { status, .. } => (*status, reason_of(*status)),
         }
     }
 
@@ -121,6 +114,18 @@ impl StreamError {
         let (code, reason) = self.code();
         tracing::debug!(%code, error = %self, "streaming request not upgraded");
         status_response(code, reason, &self.to_string())
+    }
+}
+
+/// The `Status` reason upstream gives with an HTTP status.
+fn reason_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "BadRequest",
+        StatusCode::UNAUTHORIZED => "Unauthorized",
+        StatusCode::FORBIDDEN => "Forbidden",
+        StatusCode::NOT_FOUND => "NotFound",
+        s if s.is_client_error() => "BadRequest",
+        _ => "InternalError",
     }
 }
 
