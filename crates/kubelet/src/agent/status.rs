@@ -196,7 +196,7 @@ pub fn init_state(pod: &Pod, observed: &Observed) -> Init {
         let latest = observed.latest(&container.name);
         if is_sidecar(container) {
             if latest.map(|a| a.state) != Some(State::Running)
-                && observed.containers.get(&container.name).is_none()
+                && !observed.containers.contains_key(&container.name)
             {
                 return Init::Pending;
             }

@@ -269,3 +269,118 @@ fn a_restarted_server_keeps_its_pods_running() {
     );
     cluster.wait_pod("default", "steady", "{.status.phase}", "Running", START);
 }
+
+#[test]
+fn environment_volumes_probes_logs_and_exec_through_kubectl() {
+    let cluster = Cluster::start_node(&[]);
+    cluster.ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "--from-literal=greeting=hello",
+    ]);
+    cluster.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "sec",
+        "--from-literal=password=s3cret",
+    ]);
+    let yaml = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: full
+  labels: {{app: full}}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: {BUSYBOX}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo $GREETING $MY_POD $(cat /sec/password); mkdir -p /www; echo page > /www/index.html; exec httpd -f -p 8080 -h /www"]
+    env:
+    - name: GREETING
+      valueFrom: {{configMapKeyRef: {{name: cfg, key: greeting}}}}
+    - name: MY_POD
+      valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}
+    volumeMounts:
+    - {{name: cfg, mountPath: /cfg}}
+    - {{name: sec, mountPath: /sec}}
+    - {{name: scratch, mountPath: /scratch}}
+    readinessProbe:
+      httpGet: {{path: /index.html, port: 8080}}
+      periodSeconds: 1
+    livenessProbe:
+      tcpSocket: {{port: 8080}}
+      periodSeconds: 2
+  volumes:
+  - name: cfg
+    configMap: {{name: cfg}}
+  - name: sec
+    secret: {{secretName: sec}}
+  - name: scratch
+    emptyDir: {{medium: Memory}}
+"#
+    );
+    cluster.ok_stdin(&["apply", "-f", "-"], &yaml);
+    cluster.wait_pod(
+        "default",
+        "full",
+        "{.status.conditions[?(@.type==\"Ready\")].status}",
+        "True",
+        START,
+    );
+    wait_until("the pod's log", START, || {
+        cluster
+            .kubectl(&["logs", "full"])
+            .stdout
+            .contains("hello full s3cret")
+    });
+    assert_eq!(
+        cluster.ok(&["exec", "full", "--", "cat", "/cfg/greeting"]),
+        "hello"
+    );
+    let token = cluster.ok(&[
+        "exec",
+        "full",
+        "--",
+        "ls",
+        "/var/run/secrets/kubernetes.io/serviceaccount",
+    ]);
+    for file in ["ca.crt", "namespace", "token"] {
+        assert!(token.contains(file), "{file} in {token}");
+    }
+    let failed = cluster.kubectl(&["exec", "full", "--", "sh", "-c", "exit 3"]);
+    assert!(!failed.success, "a non-zero exit fails kubectl exec");
+    assert_eq!(
+        cluster.ok_stdin(
+            &[
+                "exec",
+                "-i",
+                "full",
+                "--",
+                "sh",
+                "-c",
+                "cat > /scratch/in; cat /scratch/in"
+            ],
+            "from stdin"
+        ),
+        "from stdin"
+    );
+    // A configMap change reaches the running container's files.
+    cluster.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {greeting: changed}\n",
+    );
+    wait_until(
+        "the updated configMap file",
+        Duration::from_secs(120),
+        || {
+            cluster
+                .kubectl(&["exec", "full", "--", "cat", "/cfg/greeting"])
+                .stdout
+                == "changed"
+        },
+    );
+}
