@@ -15,6 +15,7 @@ mod client;
 mod creates;
 pub mod deployment;
 mod list;
+pub mod pods;
 mod podwatch;
 mod report;
 pub mod scheduler;

@@ -36,6 +36,10 @@ pub enum Command {
     /// Measure the control plane end to end: `kubectl apply` of a large
     /// Deployment on hollow nodes until every pod runs, and the memory it takes.
     BenchDeployment(BenchDeploymentArgs),
+    /// Measure pod start-up on one real node (rkube server with its kubelet and
+    /// containerd, in a network namespace of its own): create → Ready latency
+    /// of N pods and the server's memory with 0 and N pods.
+    BenchPods(BenchPodsArgs),
     /// Run the scheduler alone against an API server.
     Scheduler(SchedulerArgs),
     /// Run every controller alone against an API server (kube-controller-manager).
@@ -314,6 +318,13 @@ pub struct BenchDeploymentArgs {
     /// The kubectl that applies the Deployment.
     #[arg(long, default_value = "kubectl")]
     pub kubectl: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPodsArgs {
+    /// Pods created at once on the node.
+    #[arg(long, default_value_t = 100)]
+    pub pods: usize,
 }
 
 /// The subcommand of the measured process.

@@ -33,6 +33,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
         Command::BenchScheduler(args) => runtime.block_on(crate::bench::scheduler::run(args)),
         Command::BenchDeployment(args) => runtime.block_on(crate::bench::deployment::run(args)),
+        Command::BenchPods(args) => runtime.block_on(crate::bench::pods::run(args)),
         Command::Scheduler(args) => runtime.block_on(scheduler_alone(
             args.kubeconfig,
             args.config,

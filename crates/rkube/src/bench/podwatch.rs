@@ -19,6 +19,8 @@ pub struct Seen {
     pub node: Option<String>,
     pub bound_at: Option<Instant>,
     pub running_at: Option<Instant>,
+    /// When the pod was first seen with Ready=True (pods on a real kubelet).
+    pub ready_at: Option<Instant>,
 }
 
 /// Pods by name, shared with the task that reads the watch.
@@ -64,6 +66,15 @@ impl Pods {
         if event.object.status.phase.as_deref() == Some("Running") && seen.running_at.is_none() {
             seen.running_at = Some(now);
         }
+        let ready = event
+            .object
+            .status
+            .conditions
+            .iter()
+            .any(|c| c.kind == "Ready" && c.status == "True");
+        if ready && seen.ready_at.is_none() {
+            seen.ready_at = Some(now);
+        }
     }
 }
 
@@ -98,6 +109,15 @@ struct Spec {
 #[derive(Default, Deserialize)]
 struct Status {
     phase: Option<String>,
+    #[serde(default)]
+    conditions: Vec<Condition>,
+}
+
+#[derive(Default, Deserialize)]
+struct Condition {
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
 }
 
 /// Starts watching the pods of `namespace` from `resource_version` (taking in

@@ -39,6 +39,24 @@ impl ServerProcess {
             .prefix("rkube-bench-")
             .tempdir()
             .context("creating a temporary data directory")?;
+        ServerProcess::spawn(command, extra_args, data_dir, command == "server").await
+    }
+
+    /// Starts `rkube server` with its kubelet, on `data_dir` (which may hold
+    /// images to import in `images/`).
+    pub async fn start_node(
+        extra_args: &[String],
+        data_dir: tempfile::TempDir,
+    ) -> Result<ServerProcess> {
+        ServerProcess::spawn("server", extra_args, data_dir, false).await
+    }
+
+    async fn spawn(
+        command: &str,
+        extra_args: &[String],
+        data_dir: tempfile::TempDir,
+        disable_agent: bool,
+    ) -> Result<ServerProcess> {
         let binary = std::env::current_exe().context("finding this binary")?;
         let started = Instant::now();
         let mut child = Command::new(&binary)
@@ -48,7 +66,7 @@ impl ServerProcess {
             .args(["--bind-address", "127.0.0.1", "--secure-port", "0"])
             .args(extra_args)
             // The control-plane benchmarks measure no kubelet.
-            .args((command == "server").then_some("--disable-agent"))
+            .args(disable_agent.then_some("--disable-agent"))
             .env("RKUBE_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -132,6 +150,11 @@ impl ServerProcess {
         let path = format!("/proc/{}/status", self.child.id());
         let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
         parse_vm_rss(&status).with_context(|| format!("no VmRSS in {path}"))
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
     }
 
     /// The process id of the server.

@@ -14,6 +14,13 @@ use super::support::{wait_until, Cluster};
 /// The image every pod test runs.
 pub const BUSYBOX: &str = "rkube.local/busybox:1";
 
+/// Waits for this test's turn to run a node (one at a time: each runs its own
+/// containerd and pods on a machine of two cores).
+pub fn node_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A network namespace created by a test, deleted with its cluster.
 pub struct Netns {
     pub name: String,
@@ -197,9 +204,18 @@ impl Cluster {
         });
         assert!(
             found,
-            "pod {namespace}/{name}: {path} is {last:?}, not {want:?} after {timeout:?}\n{}",
+            "pod {namespace}/{name}: {path} is {last:?}, not {want:?} after {timeout:?}\n{}\nevents:\n{}",
             self.kubectl(&["get", "pod", "-n", namespace, name, "-o", "yaml"])
-                .stdout
+                .stdout,
+            self.kubectl(&[
+                "get",
+                "events",
+                "-n",
+                namespace,
+                "--field-selector",
+                &format!("involvedObject.name={name}"),
+            ])
+            .stdout
         );
     }
 }

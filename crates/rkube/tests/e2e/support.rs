@@ -22,6 +22,8 @@ pub struct Cluster {
     agent: bool,
     /// The network namespace the server (and its pods) run in, for node tests.
     pub(crate) netns: Option<super::node_support::Netns>,
+    /// Node tests run one at a time: each runs a containerd and its pods.
+    _node_turn: Option<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl Cluster {
@@ -40,6 +42,7 @@ impl Cluster {
             extra_args: args.iter().map(ToString::to_string).collect(),
             agent: false,
             netns: None,
+            _node_turn: None,
         };
         cluster.boot(0);
         cluster
@@ -58,6 +61,7 @@ impl Cluster {
             extra_args: args,
             agent: true,
             netns: Some(netns),
+            _node_turn: Some(super::node_support::node_turn()),
         };
         cluster.boot(0);
         cluster
