@@ -7,6 +7,8 @@
 //! with the N pods running (containerd and the shims are separate processes,
 //! reported apart).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -227,30 +229,38 @@ async fn inside(args: BenchPodsArgs) -> Result<()> {
     let rss_pods = server.resident_bytes()?;
     let runtime_pods = resident_of(&socket);
     watch.abort();
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!("| pods | {} on one node |", args.pods);
+    let mut table = String::new();
+    let _ = writeln!(table, "| measure | value |");
+    let _ = writeln!(table, "|---|---|");
+    let _ = writeln!(table, "| pods | {} on one node |", args.pods);
     for (label, p) in [("p50", 50.0), ("p99", 99.0), ("max", 100.0)] {
-        println!(
+        let _ = writeln!(
+            table,
             "| create → Ready (watch), {label} | {:.2} s |",
             percentile(&latencies, p).as_secs_f64()
         );
     }
-    println!(
+    let _ = writeln!(
+        table,
         "| rkube server RSS, no pods | {:.1} MiB |",
         rss_idle as f64 / MIB
     );
-    println!(
+    let _ = writeln!(
+        table,
         "| rkube server RSS, {} pods running | {:.1} MiB |",
         args.pods,
         rss_pods as f64 / MIB
     );
-    println!(
+    let _ = writeln!(
+        table,
         "| containerd + shims RSS, no pods / {} pods | {:.1} / {:.1} MiB |",
         args.pods,
         runtime_idle as f64 / MIB,
         runtime_pods as f64 / MIB
     );
+    std::io::stdout()
+        .write_all(table.as_bytes())
+        .context("writing the table")?;
     // Clean up: the pods first (their containers and sandboxes go through
     // the kubelet), then the server.
     eprintln!("bench-pods: deleting the pods");
