@@ -41,17 +41,21 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+#[path = "streaming/kubectl.rs"]
+mod kubectl;
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
 fn runnable() -> bool {
     let root = std::process::Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let on_path = |program: &str| {
-        std::env::var_os("PATH")
-            .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
-            .unwrap_or(false)
-    };
     if !root || !on_path("containerd") || !on_path("runc") || !Path::new(images::BUSYBOX).exists() {
         eprintln!(
             "streaming test skipped: needs root, containerd, runc and {}",
@@ -273,7 +277,12 @@ async fn checks(cri: &Cri) -> TestResult {
         tokio::time::timeout(LIMIT, exec_over_spdy(address)).await??;
         tokio::time::timeout(LIMIT, unsupported_websocket_is_refused(address)).await??;
         tokio::time::timeout(LIMIT, attach_reads_output(address)).await??;
-        tokio::time::timeout(LIMIT, port_forward(address)).await??;
+        let port = tokio::time::timeout(LIMIT, port_forward(address)).await??;
+        if on_path("kubectl") {
+            kubectl::checks(cri, port).await?;
+        } else {
+            eprintln!("kubectl checks skipped: no kubectl on PATH");
+        }
         Ok(())
     }
     .await;
@@ -523,7 +532,9 @@ async fn attach_reads_output(address: SocketAddr) -> TestResult {
 
 /// Starts busybox httpd on 127.0.0.1 in the (host-network) pod, then fetches
 /// its page through both port-forward protocols.
-async fn port_forward(address: SocketAddr) -> TestResult {
+async fn port_forward(
+    address: SocketAddr,
+) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
         probe.local_addr()?.port()
@@ -564,7 +575,7 @@ async fn port_forward(address: SocketAddr) -> TestResult {
     assert!(page.contains("hello-port-forward"), "{page}");
     drop(near);
     let _ = tokio::time::timeout(LIMIT, tunnel).await;
-    Ok(())
+    Ok(port)
 }
 
 /// One port-forward connection in a SPDY session, as client-go opens it:
