@@ -274,6 +274,7 @@ async fn checks(cri: &Cri) -> TestResult {
     let result = async {
         tokio::time::timeout(LIMIT, exec_exit_code(address)).await??;
         tokio::time::timeout(LIMIT, exec_stdin_is_closed(address)).await??;
+        tokio::time::timeout(LIMIT, exec_tty_resize(address)).await??;
         tokio::time::timeout(LIMIT, exec_over_spdy(address)).await??;
         tokio::time::timeout(LIMIT, unsupported_websocket_is_refused(address)).await??;
         tokio::time::timeout(LIMIT, attach_reads_output(address)).await??;
@@ -320,6 +321,16 @@ async fn ws_session(
     path: &str,
     stdin: Option<&[u8]>,
 ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
+    ws_session_with(address, path, &[], stdin).await
+}
+
+/// [`ws_session`], sending these channel messages first.
+async fn ws_session_with(
+    address: SocketAddr,
+    path: &str,
+    first: &[(u8, &[u8])],
+    stdin: Option<&[u8]>,
+) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
     let mut request = format!("ws://{address}{path}").into_client_request()?;
     request
         .headers_mut()
@@ -330,6 +341,11 @@ async fn ws_session(
         response.headers()["sec-websocket-protocol"],
         "v5.channel.k8s.io"
     );
+    for (channel, data) in first {
+        socket
+            .send(websocket::channel_message(*channel, data))
+            .await?;
+    }
     if let Some(stdin) = stdin {
         socket
             .send(websocket::channel_message(channel::STDIN, stdin))
@@ -401,6 +417,31 @@ async fn exec_stdin_is_closed(address: SocketAddr) -> TestResult {
     let session = ws_session(address, &path, Some(b"through stdin\n")).await?;
     assert_eq!(session.stdout, b"through stdin\ndone\n");
     assert_eq!(session.status()["status"], "Success", "{:?}", session);
+    Ok(())
+}
+
+/// A terminal gets the size the client sends on the resize channel (the
+/// command waits until the size has arrived: the resize and the process
+/// start race in the runtime).
+async fn exec_tty_resize(address: SocketAddr) -> TestResult {
+    let script = "for i in $(seq 100); do s=$(stty size); [ \"$s\" = \"30 100\" ] && break; sleep 0.1; done; echo \"size $s\"";
+    let path = format!(
+        "/exec/{NAMESPACE}/{POD}/main?{}",
+        query(&[
+            ("command", "sh"),
+            ("command", "-c"),
+            ("command", script),
+            ("stdout", "true"),
+            ("stderr", "true"),
+            ("tty", "true"),
+        ])
+    );
+    let resize: &[u8] = br#"{"Width":100,"Height":30}"#;
+    let session = ws_session_with(address, &path, &[(channel::RESIZE, resize)], None).await?;
+    let stdout = String::from_utf8_lossy(&session.stdout);
+    assert!(stdout.contains("size 30 100"), "{stdout:?}");
+    assert!(session.stderr.is_empty(), "a terminal has no stderr");
+    assert_eq!(session.status()["status"], "Success", "{session:?}");
     Ok(())
 }
 
