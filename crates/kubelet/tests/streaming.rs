@@ -41,17 +41,21 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+#[path = "streaming/kubectl.rs"]
+mod kubectl;
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
 fn runnable() -> bool {
     let root = std::process::Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let on_path = |program: &str| {
-        std::env::var_os("PATH")
-            .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
-            .unwrap_or(false)
-    };
     if !root || !on_path("containerd") || !on_path("runc") || !Path::new(images::BUSYBOX).exists() {
         eprintln!(
             "streaming test skipped: needs root, containerd, runc and {}",
@@ -270,10 +274,16 @@ async fn checks(cri: &Cri) -> TestResult {
     let result = async {
         tokio::time::timeout(LIMIT, exec_exit_code(address)).await??;
         tokio::time::timeout(LIMIT, exec_stdin_is_closed(address)).await??;
+        tokio::time::timeout(LIMIT, exec_tty_resize(address)).await??;
         tokio::time::timeout(LIMIT, exec_over_spdy(address)).await??;
         tokio::time::timeout(LIMIT, unsupported_websocket_is_refused(address)).await??;
         tokio::time::timeout(LIMIT, attach_reads_output(address)).await??;
-        tokio::time::timeout(LIMIT, port_forward(address)).await??;
+        let port = tokio::time::timeout(LIMIT, port_forward(address)).await??;
+        if on_path("kubectl") {
+            kubectl::checks(cri, port).await?;
+        } else {
+            eprintln!("kubectl checks skipped: no kubectl on PATH");
+        }
         Ok(())
     }
     .await;
@@ -311,6 +321,16 @@ async fn ws_session(
     path: &str,
     stdin: Option<&[u8]>,
 ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
+    ws_session_with(address, path, &[], stdin).await
+}
+
+/// [`ws_session`], sending these channel messages first.
+async fn ws_session_with(
+    address: SocketAddr,
+    path: &str,
+    first: &[(u8, &[u8])],
+    stdin: Option<&[u8]>,
+) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
     let mut request = format!("ws://{address}{path}").into_client_request()?;
     request
         .headers_mut()
@@ -321,6 +341,11 @@ async fn ws_session(
         response.headers()["sec-websocket-protocol"],
         "v5.channel.k8s.io"
     );
+    for (channel, data) in first {
+        socket
+            .send(websocket::channel_message(*channel, data))
+            .await?;
+    }
     if let Some(stdin) = stdin {
         socket
             .send(websocket::channel_message(channel::STDIN, stdin))
@@ -392,6 +417,31 @@ async fn exec_stdin_is_closed(address: SocketAddr) -> TestResult {
     let session = ws_session(address, &path, Some(b"through stdin\n")).await?;
     assert_eq!(session.stdout, b"through stdin\ndone\n");
     assert_eq!(session.status()["status"], "Success", "{:?}", session);
+    Ok(())
+}
+
+/// A terminal gets the size the client sends on the resize channel (the
+/// command waits until the size has arrived: the resize and the process
+/// start race in the runtime).
+async fn exec_tty_resize(address: SocketAddr) -> TestResult {
+    let script = "for i in $(seq 100); do s=$(stty size); [ \"$s\" = \"30 100\" ] && break; sleep 0.1; done; echo \"size $s\"";
+    let path = format!(
+        "/exec/{NAMESPACE}/{POD}/main?{}",
+        query(&[
+            ("command", "sh"),
+            ("command", "-c"),
+            ("command", script),
+            ("stdout", "true"),
+            ("stderr", "true"),
+            ("tty", "true"),
+        ])
+    );
+    let resize: &[u8] = br#"{"Width":100,"Height":30}"#;
+    let session = ws_session_with(address, &path, &[(channel::RESIZE, resize)], None).await?;
+    let stdout = String::from_utf8_lossy(&session.stdout);
+    assert!(stdout.contains("size 30 100"), "{stdout:?}");
+    assert!(session.stderr.is_empty(), "a terminal has no stderr");
+    assert_eq!(session.status()["status"], "Success", "{session:?}");
     Ok(())
 }
 
@@ -523,7 +573,9 @@ async fn attach_reads_output(address: SocketAddr) -> TestResult {
 
 /// Starts busybox httpd on 127.0.0.1 in the (host-network) pod, then fetches
 /// its page through both port-forward protocols.
-async fn port_forward(address: SocketAddr) -> TestResult {
+async fn port_forward(
+    address: SocketAddr,
+) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
         probe.local_addr()?.port()
@@ -564,7 +616,7 @@ async fn port_forward(address: SocketAddr) -> TestResult {
     assert!(page.contains("hello-port-forward"), "{page}");
     drop(near);
     let _ = tokio::time::timeout(LIMIT, tunnel).await;
-    Ok(())
+    Ok(port)
 }
 
 /// One port-forward connection in a SPDY session, as client-go opens it:
