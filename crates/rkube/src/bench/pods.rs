@@ -156,11 +156,10 @@ async fn inside(args: BenchPodsArgs) -> Result<()> {
     .collect();
     eprintln!("bench-pods: starting rkube server with its kubelet");
     let mut server = ServerProcess::start_node(&node_args, data_dir).await?;
-    let socket = server
-        .data_dir()
-        .join("agent/containerd/containerd.sock")
-        .display()
-        .to_string();
+    // containerd's command line names its configuration, the shims' its
+    // socket: both under the node's directory.
+    let node_dir = server.data_dir().join("agent").display().to_string();
+    let data_path = server.data_dir().to_path_buf();
     let client = Arc::new(Client::connect(server.port, &server.tls_dir(), 2).await?);
     let started = Instant::now();
     while !node_ready(&client).await? {
@@ -176,7 +175,7 @@ async fn inside(args: BenchPodsArgs) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     server.settle().await?;
     let rss_idle = server.resident_bytes()?;
-    let runtime_idle = resident_of(&socket);
+    let runtime_idle = resident_of(&node_dir);
     let (resource_version, _) = super::list::checked_list(&client, NAMESPACE, 0).await?;
     let watch_client = Arc::new(Client::connect(server.port, &server.tls_dir(), 1).await?);
     let (seen, watch) = podwatch::start(watch_client, NAMESPACE, &resource_version).await?;
@@ -227,7 +226,7 @@ async fn inside(args: BenchPodsArgs) -> Result<()> {
     latencies.sort();
     server.settle().await?;
     let rss_pods = server.resident_bytes()?;
-    let runtime_pods = resident_of(&socket);
+    let runtime_pods = resident_of(&node_dir);
     watch.abort();
     let mut table = String::new();
     let _ = writeln!(table, "| measure | value |");
@@ -284,7 +283,38 @@ async fn inside(args: BenchPodsArgs) -> Result<()> {
     }
     drop(server);
     let _ = std::process::Command::new("pkill")
-        .args(["-KILL", "-f", &socket])
+        .args(["-KILL", "-f", &node_dir])
         .status();
+    clean_up(&data_path);
     Ok(())
+}
+
+/// Unmounts what the node left under its data directory (sandboxes not yet
+/// removed when the server stopped), removes it and the node's cgroups.
+fn clean_up(data_dir: &std::path::Path) {
+    let prefix = data_dir.display().to_string();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut points: Vec<&str> = mounts
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| p.starts_with(&prefix))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for point in points {
+        let _ = std::process::Command::new("umount")
+            .args(["-l", point])
+            .status();
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let root = hierarchy.path().join("rkube").join(NODE);
+        let _ = std::process::Command::new("find")
+            .arg(&root)
+            .args(["-depth", "-type", "d", "-exec", "rmdir", "{}", ";"])
+            .status();
+    }
 }
