@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use kubelet::containerd::{self, Containerd};
+use kubelet::containerd::{self, on_path, Containerd};
 use kubelet::cri::Cri;
 
 use crate::cli::KubeletArgs;
@@ -73,12 +73,6 @@ fn cni_bin_dir() -> PathBuf {
 /// The project's script that installs containerd, runc, the CNI plugins and
 /// iptables from Debian's packages.
 const NODE_PACKAGES: &str = include_str!("../../../scripts/node-packages.sh");
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
 
 /// Installs what the node lacks to run pods, when rkube may (root, with
 /// apt-get), so that `rkube server` alone gives a working node on a fresh

@@ -258,18 +258,6 @@ fn deliver(
         workers.remove(&uid);
     }
     if let Some(pod) = pod {
-        if pod.metadata.deletion_timestamp.is_some() && !shared.runs(&uid) {
-            // Nothing of it runs here; still, let a worker finish the deletion.
-        }
         workers.insert(uid.clone(), worker::spawn(shared.clone(), uid, pod));
-    }
-}
-
-impl Shared {
-    fn runs(&self, uid: &str) -> bool {
-        self.pods
-            .lock()
-            .map(|p| p.contains_key(uid))
-            .unwrap_or(false)
     }
 }

@@ -14,21 +14,13 @@ use serde_json::{json, Value};
 
 use super::Shared;
 use crate::cri::api as cri;
-use crate::hollow::node::{conditions, micro_time, KUBELET_VERSION, LEASE_NAMESPACE};
+use crate::hollow::node::{arch, conditions, micro_time, KUBELET_VERSION, LEASE_NAMESPACE};
 use crate::Error;
 
 /// How often the Lease is renewed (upstream: a quarter of its 40 s duration).
 const LEASE_RENEW: Duration = Duration::from_secs(10);
 /// How often the status is posted (upstream's nodeStatusUpdateFrequency).
 const STATUS_EVERY: Duration = Duration::from_secs(10);
-
-fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
 
 /// Resources as the node reports them: capacity, and allocatable (the same,
 /// less nothing reserved: rkube reserves no system or kube share).
@@ -42,24 +34,6 @@ pub(super) fn resources(shared: &Shared) -> Value {
         "hugepages-1Gi": "0",
         "hugepages-2Mi": "0",
     })
-}
-
-/// The images the runtime holds, as `status.images` lists them (names are
-/// the repo tags and digests; at most 50, largest first, as upstream).
-fn images(list: &[cri::Image]) -> Value {
-    let mut images: Vec<&cri::Image> = list.iter().collect();
-    images.sort_by_key(|image| std::cmp::Reverse(image.size));
-    Value::Array(
-        images
-            .into_iter()
-            .take(50)
-            .map(|image| {
-                let names: Vec<&String> =
-                    image.repo_digests.iter().chain(&image.repo_tags).collect();
-                json!({"names": names, "sizeBytes": image.size})
-            })
-            .collect(),
-    )
 }
 
 /// The node's whole status at `now`.
@@ -87,7 +61,7 @@ pub(super) fn status(shared: &Shared, now: Timestamp, image_list: &[cri::Image])
             "operatingSystem": "linux",
             "architecture": arch(),
         },
-        "images": images(image_list),
+        "images": serde_json::to_value(crate::images::node_images(image_list)).unwrap_or_default(),
     })
 }
 

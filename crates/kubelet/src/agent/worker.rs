@@ -372,15 +372,8 @@ impl Worker {
         let unhealthy: Vec<(String, String)> = observed
             .all()
             .filter(|a| a.state == State::Running)
-            .filter_map(|a| {
-                self.unhealthy
-                    .get(&a.id)
-                    .map(|m| (a.id.clone(), a.name.clone(), m.clone()))
-            })
-            .map(|(id, name, message)| {
-                let _ = message;
-                (id, name)
-            })
+            .filter(|a| self.unhealthy.contains_key(&a.id))
+            .map(|a| (a.id.clone(), a.name.clone()))
             .collect();
         for (id, name) in unhealthy {
             self.event(

@@ -56,7 +56,7 @@ pub fn pod_host(index: u32, ip: &str) -> Option<u8> {
 }
 
 /// The kubernetes.io/arch value of this machine.
-fn arch() -> &'static str {
+pub fn arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
