@@ -108,7 +108,19 @@ pub(super) async fn post_status(shared: &Shared) -> Result<(), Error> {
         .await
         .map(|r| r.into_inner().images)
         .unwrap_or_default();
-    let status = status(shared, Timestamp::now(), &image_list);
+    let mut status = status(shared, Timestamp::now(), &image_list);
+    if let Some(message) = network_not_ready(shared).await {
+        // As upstream: the node is not Ready while the runtime's network is
+        // not (no CNI configuration yet), so no pod is placed on it.
+        if let Some(ready) = status["conditions"]
+            .as_array_mut()
+            .and_then(|c| c.iter_mut().find(|c| c["type"] == "Ready"))
+        {
+            ready["status"] = json!("False");
+            ready["reason"] = json!("KubeletNotReady");
+            ready["message"] = json!(message);
+        }
+    }
     let nodes: Api<Node> = Api::all(shared.client.clone());
     nodes
         .patch_status(
@@ -118,6 +130,29 @@ pub(super) async fn post_status(shared: &Shared) -> Result<(), Error> {
         )
         .await?;
     Ok(())
+}
+
+/// The Ready condition's message when the runtime reports its network not
+/// ready (CRI Status), as upstream's kubelet words it.
+async fn network_not_ready(shared: &Shared) -> Option<String> {
+    let status = shared
+        .cri
+        .runtime()
+        .status(cri::StatusRequest { verbose: false })
+        .await
+        .ok()?
+        .into_inner()
+        .status?;
+    let network = status
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "NetworkReady")?;
+    (!network.status).then(|| {
+        format!(
+            "container runtime network not ready: NetworkReady=false reason:{} message:{}",
+            network.reason, network.message
+        )
+    })
 }
 
 async fn renew_lease(shared: &Shared, node_uid: Option<&str>) -> Result<(), Error> {
